@@ -1,0 +1,64 @@
+"""Who may call what: the admin token for everything, a workspace key for its own workspace.
+
+A key of workspace A asking about workspace B gets the same 404 as a workspace that does not
+exist, so keys cannot be used to discover other clients.
+"""
+
+import hmac
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from capacity_service.db import SessionDep
+from capacity_service.exceptions import Forbidden, NotFound, Unauthorized
+from capacity_service.kit.secrets import hash_api_key
+from capacity_service.models import Workspace
+from capacity_service.workspaces.repository import ApiKeyRepository, WorkspaceRepository
+
+_bearer = HTTPBearer(auto_error=False, description="The admin token or a workspace API key.")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _is_admin(request: Request, token: str) -> bool:
+    admin = request.app.state.settings.admin_token
+    return admin is not None and hmac.compare_digest(
+        token.encode(), admin.get_secret_value().encode()
+    )
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("missing credentials: send 'Authorization: Bearer <token>'")
+    return credentials.credentials
+
+
+async def require_admin(request: Request, credentials: BearerDep, session: SessionDep) -> None:
+    token = _token(credentials)
+    if _is_admin(request, token):
+        return
+    if await ApiKeyRepository(session).find_active(hash_api_key(token)) is not None:
+        raise Forbidden("this endpoint needs the admin token; a workspace API key is not enough")
+    raise Unauthorized("invalid admin token")
+
+
+async def workspace_for_caller(
+    workspace_id: uuid.UUID, request: Request, credentials: BearerDep, session: SessionDep
+) -> Workspace:
+    """The workspace of the path, if the caller may see it."""
+    token = _token(credentials)
+    if not _is_admin(request, token):
+        key = await ApiKeyRepository(session).find_active(hash_api_key(token))
+        if key is None:
+            raise Unauthorized("invalid API key")
+        if key.workspace_id != workspace_id:
+            raise NotFound(f"workspace {workspace_id} not found")
+    workspace = await WorkspaceRepository(session).get(workspace_id)
+    if workspace is None:
+        raise NotFound(f"workspace {workspace_id} not found")
+    return workspace
+
+
+AdminDep = Depends(require_admin)
+CallerWorkspaceDep = Annotated[Workspace, Depends(workspace_for_caller)]

@@ -1,0 +1,131 @@
+"""`capacity-service` command line: serve, migrate, openapi (and the job commands)."""
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from capacity_service.config import ConfigError, Settings, load_settings, with_local_secrets
+
+app = typer.Typer(
+    help="How full each client's calendars really are.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str) -> None:
+    """One clear line on stderr and a non-zero exit, never a traceback."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def resolve_settings() -> Settings:
+    """Settings for a command, with an embedded database and local secrets when no URL is set."""
+    try:
+        settings = load_settings()
+        if settings.embedded_database:
+            from capacity_service.kit.embedded_postgres import start_embedded_postgres
+
+            settings = with_local_secrets(settings)
+            url = start_embedded_postgres(settings.data_dir)
+            settings = settings.model_copy(update={"database_url": url})
+        settings.require_runtime_secrets()
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # unreachable, keeps type checkers informed
+    return settings
+
+
+def run_migrations(settings: Settings) -> None:
+    from capacity_service.db import create_engine
+    from capacity_service.migrations import upgrade
+
+    async def _run() -> None:
+        engine = create_engine(str(settings.database_url), pool_size=1)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(_run())
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the latest migration."""
+    settings = resolve_settings()
+    run_migrations(settings)
+    typer.echo("database schema is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Migrate, then serve the API (an embedded PostgreSQL when no database URL is set)."""
+    import uvicorn
+
+    from capacity_service.main import create_app
+
+    settings = resolve_settings()
+    run_migrations(settings)
+    if load_settings().admin_token is None:
+        typer.echo(f"admin token: {(settings.data_dir / 'admin-token').resolve()}")
+    bind_host, bind_port = host or settings.host, port or settings.port
+    typer.echo(f"serving on http://{bind_host}:{bind_port} (API docs at /docs)")
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the spec.")] = Path(
+        "openapi/openapi.json"
+    ),
+) -> None:
+    """Write the OpenAPI document of the API (no database needed)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_openapi() + "\n")
+    typer.echo(f"wrote {output}")
+
+
+def render_openapi() -> str:
+    from cryptography.fernet import Fernet
+    from pydantic import SecretStr
+
+    from capacity_service.main import create_app
+
+    settings = Settings(
+        database_url="postgresql+asyncpg://unused@localhost/unused",
+        admin_token=SecretStr("unused"),
+        encryption_key=SecretStr(Fernet.generate_key().decode()),
+    )
+    return json.dumps(create_app(settings).openapi(), indent=2, sort_keys=True)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        app()
+    except ConfigError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""Process-wide objects that endpoints need, taken from the app state built at start-up."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from capacity_service.config import Settings
+from capacity_service.kit.secrets import SecretCipher
+
+
+def _cipher(request: Request) -> SecretCipher:
+    cipher: SecretCipher = request.app.state.cipher
+    return cipher
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+CipherDep = Annotated[SecretCipher, Depends(_cipher)]
+SettingsDep = Annotated[Settings, Depends(_settings)]

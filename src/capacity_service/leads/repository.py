@@ -1,0 +1,57 @@
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert
+
+from capacity_service.kit.repository import Repository
+from capacity_service.models import Lead
+
+
+class LeadRepository(Repository):
+    async def upsert_by_email(
+        self, workspace_id: uuid.UUID, email: str, values: dict[str, Any]
+    ) -> tuple[Lead, bool]:
+        """Insert or update by (workspace, email) in one statement; True when inserted.
+
+        Only the given values are written on update, so a partial upsert keeps other fields.
+        """
+        insert_stmt = insert(Lead).values(
+            id=uuid.uuid4(), workspace_id=workspace_id, email=email, **values
+        )
+        upsert = insert_stmt.on_conflict_do_update(
+            index_elements=[Lead.workspace_id, Lead.email],
+            set_={**{k: insert_stmt.excluded[k] for k in values}, "updated_at": func.now()},
+        )
+        returning = upsert.returning(Lead, literal_column("(xmax = 0)").label("inserted"))
+        result = await self.session.execute(returning.execution_options(populate_existing=True))
+        row = result.one()
+        return row[0], bool(row[1])
+
+    async def get(self, workspace_id: uuid.UUID, lead_id: uuid.UUID) -> Lead | None:
+        result = await self.session.execute(
+            select(Lead).where(Lead.id == lead_id, Lead.workspace_id == workspace_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def list(
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        campaign_id: uuid.UUID | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[Sequence[Lead], int]:
+        where = [Lead.workspace_id == workspace_id]
+        if campaign_id is not None:
+            where.append(Lead.campaign_id == campaign_id)
+        total = await self.session.scalar(select(func.count()).select_from(Lead).where(*where))
+        rows = await self.session.scalars(
+            select(Lead)
+            .where(*where)
+            .order_by(Lead.created_at, Lead.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return rows.all(), int(total or 0)

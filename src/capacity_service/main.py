@@ -1,0 +1,66 @@
+"""The application factory: routers, error handling, and the resources built at start-up."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from capacity_service import __version__
+from capacity_service.campaigns.endpoints import router as campaigns_router
+from capacity_service.config import ConfigError, Settings
+from capacity_service.db import create_engine, create_sessionmaker
+from capacity_service.exceptions import install_exception_handlers
+from capacity_service.health.endpoints import router as health_router
+from capacity_service.kit.body_limit import BodySizeLimitMiddleware
+from capacity_service.kit.secrets import SecretCipher
+from capacity_service.leads.endpoints import router as leads_router
+from capacity_service.workspaces.endpoints import router as workspaces_router
+
+ROUTERS = [
+    health_router,
+    workspaces_router,
+    leads_router,
+    campaigns_router,
+]
+
+DESCRIPTION = """
+How full each client's calendars really are: **% booked = booked / (booked + available)** over
+the next N days, per availability source (DEFAULT, DIRECT_BOOK) and combined, from HighLevel
+calendars and Calendly event types.
+
+Authenticate with `Authorization: Bearer <token>`: the admin token for everything, or a
+workspace API key for `/v1/workspaces/{workspaceId}/*`. Every timestamp is an ISO-8601 UTC string.
+"""
+
+
+def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> FastAPI:
+    """Build the app. `engine` lets tests share one engine; otherwise one is made from settings."""
+    settings.require_runtime_secrets()
+    if engine is None and settings.database_url is None:
+        raise ConfigError("CAPACITY_DATABASE_URL is not set (the CLI starts an embedded one)")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        app.state.engine = engine or create_engine(str(settings.database_url))
+        app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        try:
+            yield
+        finally:
+            if own_engine:
+                await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="capacity-service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.cipher = SecretCipher(settings.fernet_keys)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    install_exception_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

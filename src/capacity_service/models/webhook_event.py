@@ -1,0 +1,34 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from capacity_service.kit.enums import Provider
+from capacity_service.models.base import Base, UuidPrimaryKey
+from capacity_service.models.workspace import provider_enum
+
+
+class WebhookEvent(UuidPrimaryKey, Base):
+    """A received webhook, stored raw before it is acknowledged, so nothing is lost.
+
+    `event_key` is the provider's identity of the delivery; a redelivery hits the unique
+    constraint and is not stored twice.
+    """
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (UniqueConstraint("provider", "event_key"),)
+
+    provider: Mapped[Provider] = mapped_column(provider_enum)
+    event_key: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str | None] = mapped_column(String(100))
+    workspace_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), index=True
+    )
+    raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    """received, processed, ignored or failed."""
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    processed_at: Mapped[datetime | None]
