@@ -15,6 +15,7 @@ from capacity_service.health.endpoints import router as health_router
 from capacity_service.kit.body_limit import BodySizeLimitMiddleware
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.leads.endpoints import router as leads_router
+from capacity_service.providers import ProviderClients, build_provider_clients
 from capacity_service.workspaces.endpoints import router as workspaces_router
 
 ROUTERS = [
@@ -34,8 +35,23 @@ workspace API key for `/v1/workspaces/{workspaceId}/*`. Every timestamp is an IS
 """
 
 
-def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> FastAPI:
-    """Build the app. `engine` lets tests share one engine; otherwise one is made from settings."""
+def build_providers(settings: Settings) -> ProviderClients:
+    return build_provider_clients(
+        ghl_base_url=settings.ghl_base_url,
+        calendly_base_url=settings.calendly_base_url,
+        ghl_api_version=settings.ghl_api_version,
+        timeout_seconds=settings.provider_timeout_seconds,
+        retry_max_seconds=settings.provider_retry_max_seconds,
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    providers: ProviderClients | None = None,
+) -> FastAPI:
+    """Build the app. Tests may hand in a shared engine and provider clients of their own."""
     settings.require_runtime_secrets()
     if engine is None and settings.database_url is None:
         raise ConfigError("CAPACITY_DATABASE_URL is not set (the CLI starts an embedded one)")
@@ -45,9 +61,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Fast
         own_engine = engine is None
         app.state.engine = engine or create_engine(str(settings.database_url))
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        own_providers = providers is None
+        app.state.providers = providers or build_providers(settings)
         try:
             yield
         finally:
+            if own_providers:
+                await app.state.providers.aclose()
             if own_engine:
                 await app.state.engine.dispose()
 

@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 
 from capacity_service.config import Settings
 from capacity_service.kit.secrets import SecretCipher
+from capacity_service.providers import ProviderClients
 
 
 def _cipher(request: Request) -> SecretCipher:
@@ -20,3 +21,11 @@ def _settings(request: Request) -> Settings:
 
 CipherDep = Annotated[SecretCipher, Depends(_cipher)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _providers(request: Request) -> ProviderClients:
+    providers: ProviderClients = request.app.state.providers
+    return providers
+
+
+ProvidersDep = Annotated[ProviderClients, Depends(_providers)]

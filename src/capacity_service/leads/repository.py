@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.dml import ReturningInsert
 
 from capacity_service.kit.repository import Repository
 from capacity_service.models import Lead
@@ -24,7 +25,9 @@ class LeadRepository(Repository):
             index_elements=[Lead.workspace_id, Lead.email],
             set_={**{k: insert_stmt.excluded[k] for k in values}, "updated_at": func.now()},
         )
-        returning = upsert.returning(Lead, literal_column("(xmax = 0)").label("inserted"))
+        returning: ReturningInsert[Lead, bool] = upsert.returning(
+            Lead, literal_column("(xmax = 0)").label("inserted")
+        )
         result = await self.session.execute(returning.execution_options(populate_existing=True))
         row = result.one()
         return row[0], bool(row[1])
