@@ -16,6 +16,8 @@ count it as expired:
 interval) or an exhausted daily budget stops every caller until the provider's stated time.
 Calls are never serialised: as many may be in flight as there is budget, and the rest queue
 fairly (FIFO) for the next unit, so a caller goes as fast as the provider allows and no faster.
+Only the very first call of an account goes alone, so that a budget smaller than the documented
+default is learned before a burst is sent.
 """
 
 from __future__ import annotations
@@ -134,6 +136,9 @@ class AccountRateLimiter:
         self._window_began = 0.0
         self._blocked_until = 0.0
         self._in_flight = 0
+        self._calibrated = False  # a response has told us the real budget
+        self._longest_reset = 0.0
+        self._probing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
@@ -167,6 +172,9 @@ class AccountRateLimiter:
             yield RateLimitSlot(self, started)
         finally:
             self._in_flight -= 1
+            if self._probing:
+                self._probing = False
+                self._primitives()[1].set()
 
     async def acquire(self, *, max_wait: float | None = None) -> None:
         """Wait for a unit of budget; give up with ProviderRateLimitedError after `max_wait`."""
@@ -188,6 +196,11 @@ class AccountRateLimiter:
         while True:
             changed.clear()
             delay = self._next_free_in()
+            if delay <= 0 and not self._calibrated:
+                if self._probing:
+                    await changed.wait()
+                    continue
+                self._probing = True
             if delay <= 0:
                 self._take(self._clock())
                 return
@@ -220,12 +233,17 @@ class AccountRateLimiter:
     def observe(self, headers: RateLimitHeaders, *, status_code: int, started: float) -> None:
         """Learn from one response's headers; a 429 pauses every caller of the account."""
         now = self._clock()
+        self._calibrated = True
         if headers.limit is not None and headers.limit > 0:
             self.limit = headers.limit
-        if headers.window_seconds is not None and headers.window_seconds > 0:
-            self.window_seconds = headers.window_seconds
+        if headers.window_seconds is not None and headers.window_seconds != self.window_seconds:
+            self._learn_window(headers.window_seconds)
         if headers.reset_seconds is not None:
-            self._learn_reset(now + headers.reset_seconds + self.margin)
+            if headers.window_seconds is None and headers.reset_seconds > self._longest_reset:
+                # The longest reset seen is the window length (within a second).
+                self._longest_reset = headers.reset_seconds
+                self.window_seconds = max(1.0, self._longest_reset)
+            self._learn_reset(now + headers.reset_seconds + self.margin, started)
         if status_code == 429:
             pause = headers.retry_after
             if pause is None:
@@ -239,16 +257,33 @@ class AccountRateLimiter:
             self._block(now + DAILY_EXHAUSTED_PAUSE_SECONDS)
         self._primitives()[1].set()
 
-    def _learn_reset(self, ends_at: float) -> None:
+    def _learn_window(self, window_seconds: float) -> None:
+        """Units already used come back one new window after their use, not the old one."""
+        if window_seconds <= 0:
+            return
+        old_hold = self.window_seconds + self.margin
+        self.window_seconds = window_seconds
+        new_hold = self.window_seconds + self.margin
+        if self._window_ends_at is None:
+            self._refills = [t - old_hold + new_hold for t in self._refills]
+            heapq.heapify(self._refills)
+
+    def _learn_reset(self, ends_at: float, started: float) -> None:
         """Every unit spent in the provider's current window comes back when it resets.
 
-        The header counts whole seconds, so only a move of a second or more is a new window;
-        an earlier time than the known one comes from a response of the previous window.
+        The header counts whole seconds (rounded up), so each response bounds the reset from
+        above and the earliest bound seen in a window is the best estimate. A time past the
+        known end (by more than the rounding) is the next window; a response to a call sent
+        before the current window began says nothing about it.
         """
-        if self._window_ends_at is not None and ends_at < self._window_ends_at + 1.0:
+        current = self._window_ends_at
+        if current is None or ends_at > current + 1.0 + self.margin:
+            self._window_began = current if current is not None else 0.0
+            self._window_ends_at = ends_at
+        elif started >= self._window_began and ends_at < current:
+            self._window_ends_at = ends_at
+        else:
             return
-        self._window_began = self._window_ends_at if self._window_ends_at is not None else 0.0
-        self._window_ends_at = ends_at
         self._refills = [min(t, ends_at) for t in self._refills]
         heapq.heapify(self._refills)
 
