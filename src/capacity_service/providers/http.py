@@ -25,6 +25,7 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
+    stop_after_attempt,
     stop_before_delay,
     wait_random_exponential,
 )
@@ -57,10 +58,21 @@ class RetryPolicy:
     max_seconds: float = 30.0
     initial_backoff_seconds: float = 0.5
     max_backoff_seconds: float = 10.0
+    max_attempts: int = 10
 
 
 class _NotSentError(ProviderUnavailableError):
     """The connection never opened, so the provider cannot have acted on the request."""
+
+
+class _BudgetWaitError(ProviderRateLimitedError):
+    """The account's rate limiter could not admit the call within the time left."""
+
+
+class _GiveUpError(Exception):
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class ProviderHttp:
@@ -121,24 +133,38 @@ class ProviderHttp:
         retrying = AsyncRetrying(
             retry=retry_if_exception(retryable),
             wait=self._wait,
-            stop=stop_before_delay(self.retry.max_seconds),
+            stop=(
+                stop_before_delay(self.retry.max_seconds)
+                | stop_after_attempt(self.retry.max_attempts)
+            ),
             before_sleep=self._log_retry(method, path),
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                elapsed = attempt.retry_state.seconds_since_start or 0.0
-                remaining = self.retry.max_seconds - elapsed
-                return await self._send_once(
-                    method,
-                    path,
-                    account=account,
-                    token=token,
-                    params=query,
-                    json=json,
-                    headers=send_headers,
-                    max_wait=max(remaining, 0.0),
-                )
+        last_error: ProviderError | None = None
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    elapsed = attempt.retry_state.seconds_since_start or 0.0
+                    try:
+                        return await self._send_once(
+                            method,
+                            path,
+                            account=account,
+                            token=token,
+                            params=query,
+                            json=json,
+                            headers=send_headers,
+                            max_wait=max(self.retry.max_seconds - elapsed, 0.0),
+                        )
+                    except _BudgetWaitError as exc:
+                        # Out of time while queued for budget: the provider's own last answer
+                        # says more than our queue does.
+                        raise _GiveUpError(last_error or exc) from None
+                    except ProviderError as exc:
+                        last_error = exc
+                        raise
+        except _GiveUpError as give_up:
+            raise give_up.error from None
         raise AssertionError("unreachable: tenacity either returns or reraises")
 
     async def _send_once(
@@ -154,7 +180,13 @@ class ProviderHttp:
         max_wait: float,
     ) -> httpx.Response:
         limiter = self.limiters.get(self.provider, account)
-        async with limiter.slot(max_wait=max_wait) as slot:
+        try:
+            await limiter.acquire(max_wait=max_wait)
+        except ProviderRateLimitedError as exc:
+            raise _BudgetWaitError(
+                self.provider, exc.message, status_code=None, retry_after=exc.retry_after
+            ) from None
+        async with limiter.admitted() as slot:
             try:
                 response = await self._client.request(
                     method, path, params=params, json=json, headers=headers

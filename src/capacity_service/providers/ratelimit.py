@@ -166,6 +166,12 @@ class AccountRateLimiter:
     async def slot(self, *, max_wait: float | None = None) -> AsyncIterator[RateLimitSlot]:
         """Hold one unit of budget for one request; observe the response inside the block."""
         await self.acquire(max_wait=max_wait)
+        async with self.admitted() as slot:
+            yield slot
+
+    @asynccontextmanager
+    async def admitted(self) -> AsyncIterator[RateLimitSlot]:
+        """The in-flight part of `slot`, for a caller that called `acquire` itself."""
         started = self._clock()
         self._in_flight += 1
         try:
