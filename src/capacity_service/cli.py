@@ -92,6 +92,31 @@ def serve(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=2, help="Jobs this worker runs at once (all entrypoints).")
+    ] = 20,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Migrate the schema before starting.")
+    ] = True,
+) -> None:
+    """Run background jobs (availability refresh, schedules) until SIGINT/SIGTERM.
+
+    Start as many as needed on any machines: they share the work through the database.
+    """
+    from capacity_service.jobs.worker import run_worker
+
+    settings = resolve_settings()
+    if migrate_first:
+        run_migrations(settings)
+    typer.echo(f"worker running with up to {concurrency} concurrent jobs")
+    try:
+        asyncio.run(run_worker(settings, concurrency=concurrency))
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+
+
+@app.command()
 def openapi(
     output: Annotated[Path, typer.Option(help="Where to write the spec.")] = Path(
         "openapi/openapi.json"

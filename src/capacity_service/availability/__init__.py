@@ -1,0 +1,1 @@
+"""The availability cache: open provider slots per workspace source, refreshed by jobs."""
