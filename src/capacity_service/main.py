@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from capacity_service import __version__
+from capacity_service.analytics.endpoints import router as analytics_router
 from capacity_service.campaigns.endpoints import router as campaigns_router
 from capacity_service.config import ConfigError, Settings
 from capacity_service.db import create_engine, create_sessionmaker
@@ -23,6 +24,7 @@ ROUTERS = [
     workspaces_router,
     leads_router,
     campaigns_router,
+    analytics_router,
 ]
 
 DESCRIPTION = """

@@ -1,11 +1,13 @@
 """Process-wide objects that endpoints need, taken from the app state built at start-up."""
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from capacity_service.config import Settings
 from capacity_service.kit.secrets import SecretCipher
+from capacity_service.kit.time import utcnow
 from capacity_service.providers import ProviderClients
 
 
@@ -29,3 +31,12 @@ def _providers(request: Request) -> ProviderClients:
 
 
 ProvidersDep = Annotated[ProviderClients, Depends(_providers)]
+
+
+def _now(request: Request) -> datetime:
+    """The current instant; tests pin it by setting `app.state.clock` to a callable."""
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else utcnow()
+
+
+NowDep = Annotated[datetime, Depends(_now)]
