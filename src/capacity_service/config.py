@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     refresh_interval_seconds: int = Field(default=900, ge=30)
     reconcile_interval_seconds: int = Field(default=3600, ge=60)
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    backfill_concurrency: int = Field(
+        default=8, ge=1, le=100, description="Attribution lookups in flight per provider account."
+    )
+    backfill_batch_size: int = Field(
+        default=100, ge=1, le=1000, description="Rows per backfill read and per progress commit."
+    )
 
     @field_validator("encryption_key")
     @classmethod
