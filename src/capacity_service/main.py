@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from capacity_service import __version__
 from capacity_service.analytics.endpoints import router as analytics_router
+from capacity_service.appointments.endpoints import router as appointments_router
 from capacity_service.campaigns.endpoints import router as campaigns_router
 from capacity_service.config import ConfigError, Settings
 from capacity_service.db import create_engine, create_sessionmaker
@@ -17,6 +18,8 @@ from capacity_service.kit.body_limit import BodySizeLimitMiddleware
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.leads.endpoints import router as leads_router
 from capacity_service.providers import ProviderClients, build_provider_clients
+from capacity_service.webhooks.endpoints import admin_router as webhook_events_router
+from capacity_service.webhooks.endpoints import router as webhooks_router
 from capacity_service.workspaces.endpoints import router as workspaces_router
 
 ROUTERS = [
@@ -24,6 +27,9 @@ ROUTERS = [
     workspaces_router,
     leads_router,
     campaigns_router,
+    appointments_router,
+    webhooks_router,
+    webhook_events_router,
     analytics_router,
 ]
 

@@ -58,3 +58,45 @@ class LeadRepository(Repository):
             .offset(offset)
         )
         return rows.all(), int(total or 0)
+
+    async def ensure_by_email(
+        self,
+        workspace_id: uuid.UUID,
+        email: str,
+        *,
+        name: str | None = None,
+        phone: str | None = None,
+    ) -> Lead:
+        """The lead with this email, created if missing; fills blanks, never overwrites.
+
+        Used by provider events: a booking must not rename a lead an operator has edited.
+        Takes the lead's row lock (held to the end of the transaction).
+        """
+        stmt = insert(Lead).values(
+            id=uuid.uuid4(), workspace_id=workspace_id, email=email, name=name, phone=phone
+        )
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[Lead.workspace_id, Lead.email],
+            set_={
+                "name": func.coalesce(Lead.name, stmt.excluded.name),
+                "phone": func.coalesce(Lead.phone, stmt.excluded.phone),
+            },
+        )
+        result = await self.session.execute(
+            upsert.returning(Lead).execution_options(populate_existing=True)
+        )
+        return result.scalar_one()
+
+    async def ensure_by_ghl_contact(self, workspace_id: uuid.UUID, contact_id: str) -> Lead:
+        """The lead of this HighLevel contact, created (without email) if missing; row-locked."""
+        stmt = insert(Lead).values(
+            id=uuid.uuid4(), workspace_id=workspace_id, ghl_contact_id=contact_id
+        )
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[Lead.workspace_id, Lead.ghl_contact_id],
+            set_={"ghl_contact_id": stmt.excluded.ghl_contact_id},
+        )
+        result = await self.session.execute(
+            upsert.returning(Lead).execution_options(populate_existing=True)
+        )
+        return result.scalar_one()

@@ -1,0 +1,235 @@
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, not_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.dml import ReturningInsert
+
+from capacity_service.kit.enums import AppointmentStatus, Provider
+from capacity_service.kit.repository import Repository
+from capacity_service.models import Appointment, Lead
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentValues:
+    """One provider state of an appointment, as the upsert writes it."""
+
+    workspace_id: uuid.UUID
+    lead_id: uuid.UUID
+    provider: Provider
+    external_id: str
+    status: AppointmentStatus | None
+    start_at: datetime
+    end_at: datetime | None
+    booked_at: datetime | None
+    provider_updated_at: datetime | None
+    ghl_calendar_id: str | None = None
+    calendly_event_type_uri: str | None = None
+    calendly_scheduled_event_uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentFilter:
+    status: AppointmentStatus | None = None
+    provider: Provider | None = None
+    start_from: datetime | None = None
+    start_to: datetime | None = None
+    attributed: bool | None = None
+    lead_id: uuid.UUID | None = None
+
+
+def _rank(status: Any) -> ColumnElement[int]:
+    """Precedence of states carrying the same version: an end state beats a live one, so a
+    delete that does not bump the provider's timestamp still wins, in either arrival order."""
+    return case(
+        (status == AppointmentStatus.CONFIRMED, 0),
+        (status.in_([AppointmentStatus.SHOWED, AppointmentStatus.NO_SHOW]), 1),
+        else_=2,
+    )
+
+
+def attributed_clause() -> ColumnElement[bool]:
+    return or_(
+        and_(Appointment.provider == Provider.GHL, Appointment.ghl_calendar_id.is_not(None)),
+        and_(
+            Appointment.provider == Provider.CALENDLY,
+            Appointment.calendly_event_type_uri.is_not(None),
+        ),
+    )
+
+
+class AppointmentRepository(Repository):
+    async def upsert(self, values: AppointmentValues) -> tuple[Appointment, bool]:
+        """INSERT ... ON CONFLICT on the provider identity, in one statement; True if inserted.
+
+        On conflict the state (status, times) is replaced only when the incoming version is not
+        older than the stored one (ties go to the state of higher precedence); the version kept
+        is the newest seen; attribution is only ever filled or replaced by a newer non-null
+        value, never cleared; `booked_at` keeps the first known value. An unknown status
+        (None) keeps the stored one; an unknown end keeps the stored end.
+        """
+        identity = (
+            {"ghl_appointment_id": values.external_id}
+            if values.provider is Provider.GHL
+            else {"calendly_invitee_uri": values.external_id}
+        )
+        stmt = insert(Appointment).values(
+            id=uuid.uuid4(),
+            workspace_id=values.workspace_id,
+            lead_id=values.lead_id,
+            provider=values.provider,
+            status=values.status or AppointmentStatus.CONFIRMED,
+            start_at=values.start_at,
+            end_at=values.end_at or values.start_at,
+            booked_at=values.booked_at,
+            provider_updated_at=values.provider_updated_at,
+            ghl_calendar_id=values.ghl_calendar_id,
+            calendly_event_type_uri=values.calendly_event_type_uri,
+            calendly_scheduled_event_uri=values.calendly_scheduled_event_uri,
+            **identity,
+        )
+        new = stmt.excluded
+        stored = Appointment
+        new_status: Any = new.status if values.status is not None else stored.status
+        older = and_(
+            new.provider_updated_at.is_not(None),
+            stored.provider_updated_at.is_not(None),
+            new.provider_updated_at < stored.provider_updated_at,
+        )
+        newer = and_(
+            new.provider_updated_at.is_not(None),
+            or_(
+                stored.provider_updated_at.is_(None),
+                new.provider_updated_at > stored.provider_updated_at,
+            ),
+        )
+        apply = or_(newer, and_(not_(older), _rank(new_status) >= _rank(stored.status)))
+
+        def state(incoming: Any, current: Any) -> Any:
+            return case((apply, incoming), else_=current)
+
+        def attribution(incoming: Any, current: Any) -> Any:
+            return case(
+                (apply, func.coalesce(incoming, current)), else_=func.coalesce(current, incoming)
+            )
+
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[
+                stored.ghl_appointment_id
+                if values.provider is Provider.GHL
+                else stored.calendly_invitee_uri
+            ],
+            set_={
+                "status": state(new_status, stored.status),
+                "start_at": state(new.start_at, stored.start_at),
+                "end_at": state(new.end_at, stored.end_at)
+                if values.end_at is not None
+                else stored.end_at,
+                "booked_at": func.coalesce(stored.booked_at, new.booked_at),
+                "provider_updated_at": func.greatest(
+                    stored.provider_updated_at, new.provider_updated_at
+                ),
+                "ghl_calendar_id": attribution(new.ghl_calendar_id, stored.ghl_calendar_id),
+                "calendly_event_type_uri": attribution(
+                    new.calendly_event_type_uri, stored.calendly_event_type_uri
+                ),
+                "calendly_scheduled_event_uri": func.coalesce(
+                    new.calendly_scheduled_event_uri, stored.calendly_scheduled_event_uri
+                ),
+                "updated_at": func.now(),
+            },
+        )
+        returning: ReturningInsert[Appointment, bool] = upsert.returning(
+            Appointment, literal_column("(xmax = 0)").label("inserted")
+        )
+        result = await self.session.execute(returning.execution_options(populate_existing=True))
+        row = result.one()
+        return row[0], bool(row[1])
+
+    async def lock_lead(self, lead_id: uuid.UUID) -> None:
+        """Serialise writers of one lead's appointments so the rollup recomputed afterwards
+        sees every committed appointment of that lead (READ COMMITTED takes a new snapshot
+        per statement, and the lock is held to the end of the transaction)."""
+        await self.session.execute(select(Lead.id).where(Lead.id == lead_id).with_for_update())
+
+    async def refresh_lead_rollup(self, lead_id: uuid.UUID) -> None:
+        """Recompute the lead's rollup from its rows in one statement: the latest booked
+        appointment (booking time, then start, then id), so any order of writes converges."""
+        latest = (
+            select(
+                Appointment.lead_id,
+                Appointment.id,
+                Appointment.status,
+                Appointment.start_at,
+                Appointment.booked_at,
+                Appointment.provider,
+            )
+            .where(Appointment.lead_id == lead_id)
+            .order_by(
+                func.coalesce(Appointment.booked_at, Appointment.created_at).desc(),
+                Appointment.start_at.desc(),
+                Appointment.id.desc(),
+            )
+            .limit(1)
+            .subquery()
+        )
+        await self.session.execute(
+            update(Lead)
+            .where(Lead.id == lead_id, Lead.id == latest.c.lead_id)
+            .values(
+                latest_appointment_id=latest.c.id,
+                latest_appointment_status=latest.c.status,
+                latest_appointment_start_at=latest.c.start_at,
+                latest_appointment_booked_at=latest.c.booked_at,
+                latest_appointment_provider=latest.c.provider,
+                updated_at=func.now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def get(self, workspace_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment | None:
+        result = await self.session.execute(
+            select(Appointment).where(
+                Appointment.id == appointment_id, Appointment.workspace_id == workspace_id
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def list_for_lead(self, lead_id: uuid.UUID, provider: Provider) -> Sequence[Appointment]:
+        rows = await self.session.scalars(
+            select(Appointment).where(
+                Appointment.lead_id == lead_id, Appointment.provider == provider
+            )
+        )
+        return rows.all()
+
+    async def list(
+        self, workspace_id: uuid.UUID, filters: AppointmentFilter, *, limit: int, offset: int
+    ) -> tuple[Sequence[Appointment], int]:
+        where: list[ColumnElement[bool]] = [Appointment.workspace_id == workspace_id]
+        if filters.status is not None:
+            where.append(Appointment.status == filters.status)
+        if filters.provider is not None:
+            where.append(Appointment.provider == filters.provider)
+        if filters.start_from is not None:
+            where.append(Appointment.start_at >= filters.start_from)
+        if filters.start_to is not None:
+            where.append(Appointment.start_at < filters.start_to)
+        if filters.lead_id is not None:
+            where.append(Appointment.lead_id == filters.lead_id)
+        if filters.attributed is not None:
+            where.append(attributed_clause() if filters.attributed else not_(attributed_clause()))
+        total = await self.session.scalar(
+            select(func.count()).select_from(Appointment).where(*where)
+        )
+        rows = await self.session.scalars(
+            select(Appointment)
+            .where(*where)
+            .order_by(Appointment.start_at, Appointment.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return rows.all(), int(total or 0)

@@ -1,0 +1,1 @@
+"""Provider webhooks: verified, stored raw before they are acknowledged, processed idempotently."""

@@ -1,0 +1,120 @@
+"""Store first, then process in a savepoint: the stored event survives any processing failure.
+
+A delivery is committed with its outcome in the request's transaction, which commits before the
+2xx is sent; a crash before that commit means no 2xx, so the provider delivers again. Redelivery
+of a processed event changes nothing; redelivery of a failed one is another attempt.
+"""
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from capacity_service.exceptions import NotFound
+from capacity_service.kit.enums import Provider
+from capacity_service.models import WebhookEvent
+from capacity_service.webhooks.repository import WebhookEventRepository
+
+logger = logging.getLogger("capacity_service.webhooks")
+
+PROCESSED, IGNORED, FAILED = "processed", "ignored", "failed"
+
+
+class InvalidPayload(Exception):
+    """The body lacks what its event type needs; kept as failed, answered 422."""
+
+
+class UnknownWorkspace(Exception):
+    """No workspace receives this event (e.g. an unregistered HighLevel location); kept as
+    ignored with the reason, answered 404, replayable once the workspace exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """What a processor did: `processed`, or `ignored` (an event type the service skips)."""
+
+    status: str
+    workspace_id: uuid.UUID | None = None
+    note: str | None = None
+
+
+Processor = Callable[[AsyncSession, WebhookEvent], Awaitable[Processed]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    event: WebhookEvent
+    duplicate: bool
+    invalid: bool = False
+    unknown_workspace: bool = False
+
+
+def _needs_processing(event: WebhookEvent) -> bool:
+    return not (event.status == PROCESSED or (event.status == IGNORED and event.error is None))
+
+
+async def receive(
+    session: AsyncSession,
+    processor: Processor,
+    *,
+    provider: Provider,
+    event_key: str,
+    event_type: str | None,
+    workspace_id: uuid.UUID | None,
+    raw_body: bytes,
+) -> Outcome:
+    repository = WebhookEventRepository(session)
+    event, inserted = await repository.store(
+        provider=provider,
+        event_key=event_key,
+        event_type=event_type,
+        workspace_id=workspace_id,
+        raw_body=raw_body,
+    )
+    if not inserted:
+        locked = await repository.lock(event.id)
+        assert locked is not None
+        if not _needs_processing(locked):
+            return Outcome(event=locked, duplicate=True)
+        event = locked
+    return await process_stored(session, processor, event, duplicate=not inserted)
+
+
+async def process_stored(
+    session: AsyncSession, processor: Processor, event: WebhookEvent, *, duplicate: bool = False
+) -> Outcome:
+    """Run the processor in a savepoint and record its outcome on the event row."""
+    repository = WebhookEventRepository(session)
+    invalid = unknown = False
+    workspace_id: uuid.UUID | None = None
+    try:
+        async with session.begin_nested():
+            done = await processor(session, event)
+        status, error, workspace_id = done.status, done.note, done.workspace_id
+    except InvalidPayload as exc:
+        status, error, invalid = FAILED, f"invalid payload: {exc}", True
+    except UnknownWorkspace as exc:
+        status, error, unknown = IGNORED, str(exc), True
+    except Exception as exc:  # any failure is kept on the event for a replay
+        logger.exception("webhook event %s (%s) failed", event.id, event.provider.value)
+        status, error = FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+    recorded = await repository.record_outcome(
+        event.id, status=status, error=error, workspace_id=workspace_id
+    )
+    return Outcome(event=recorded, duplicate=duplicate, invalid=invalid, unknown_workspace=unknown)
+
+
+async def replay(
+    session: AsyncSession, processors: dict[Provider, Processor], event_id: uuid.UUID
+) -> Outcome:
+    """Process a stored event again from its raw body (after a fix or a configuration change).
+
+    The signature was checked when it was received; a processed event is processed again
+    harmlessly, because the upsert is idempotent.
+    """
+    event = await WebhookEventRepository(session).lock(event_id)
+    if event is None:
+        raise NotFound(f"webhook event {event_id} not found")
+    return await process_stored(session, processors[event.provider], event)
