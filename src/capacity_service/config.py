@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GHL_WEBHOOK_ED25519_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
@@ -69,6 +69,27 @@ class Settings(BaseSettings):
     ghl_webhook_tolerance_seconds: int = Field(default=300, ge=1)
     calendly_webhook_tolerance_seconds: int = Field(default=180, ge=1)
 
+    alert_over_capacity_pct: float = Field(
+        default=85, ge=0, le=100, description="Default over-capacity alert: % booked at or above."
+    )
+    alert_under_used_pct: float | None = Field(
+        default=None, ge=0, le=100, description="Default under-used alert: % booked at or below."
+    )
+    alert_webhook_url: str | None = Field(
+        default=None, description="Operator's outgoing webhook: every workspace's alerts."
+    )
+    alert_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key signing the operator's alert webhooks."
+    )
+    alert_delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    alert_delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    alert_delivery_backoff_seconds: float = Field(
+        default=30.0, gt=0, description="First retry delay of a failed alert webhook; doubles."
+    )
+    alert_evaluation_delay_seconds: int = Field(
+        default=5, ge=0, le=3600, description="Debounce of evaluations after appointment changes."
+    )
+
     staleness_threshold_minutes: int = Field(default=60, ge=1)
     default_window_days: int = Field(default=30, ge=1, le=90)
     availability_margin_days: int = Field(default=2, ge=0, le=30)
@@ -97,6 +118,16 @@ class Settings(BaseSettings):
                     "print(Fernet.generate_key().decode())'"
                 ) from exc
         return value
+
+    @model_validator(mode="after")
+    def _alert_webhook_signed(self) -> Settings:
+        if not self.alert_webhook_url:
+            return self
+        if not self.alert_webhook_url.startswith(("http://", "https://")):
+            raise ValueError("CAPACITY_ALERT_WEBHOOK_URL must be an http(s) URL")
+        if self.alert_webhook_secret is None:
+            raise ValueError("CAPACITY_ALERT_WEBHOOK_SECRET is required with the webhook URL")
+        return self
 
     @field_validator("database_url")
     @classmethod

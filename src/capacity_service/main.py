@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from capacity_service import __version__
 from capacity_service.analytics.endpoints import router as analytics_router
 from capacity_service.appointments.endpoints import router as appointments_router
+from capacity_service.backfill.endpoints import router as backfill_router
 from capacity_service.campaigns.endpoints import router as campaigns_router
 from capacity_service.config import ConfigError, Settings
 from capacity_service.db import create_engine, create_sessionmaker
@@ -30,6 +31,7 @@ ROUTERS = [
     appointments_router,
     webhooks_router,
     webhook_events_router,
+    backfill_router,
     analytics_router,
 ]
 

@@ -16,6 +16,7 @@ from capacity_service.jobs.context import JobContext
 
 TASK_MODULES: tuple[str, ...] = (
     "capacity_service.availability.tasks",
+    "capacity_service.backfill.tasks",
     # Reconcile and backfill register here, e.g. "capacity_service.appointments.tasks"
     # (scheduled reconcile: a WorkspaceSchedule on settings.reconcile_interval_seconds) and
     # "capacity_service.backfill.tasks".

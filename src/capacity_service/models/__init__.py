@@ -1,5 +1,7 @@
 """Every table, imported here so that Alembic and the tests see one complete metadata."""
 
+from capacity_service.models.alert import Alert
+from capacity_service.models.alert_delivery import AlertDelivery
 from capacity_service.models.api_key import ApiKey
 from capacity_service.models.appointment import Appointment
 from capacity_service.models.availability_cache import WorkspaceAvailabilityCache
@@ -10,8 +12,14 @@ from capacity_service.models.campaign import Campaign
 from capacity_service.models.lead import Lead
 from capacity_service.models.webhook_event import WebhookEvent
 from capacity_service.models.workspace import Workspace
+from capacity_service.models.workspace_alert_settings import (
+    WorkspaceAlertMemory,
+    WorkspaceAlertSettings,
+)
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
     "ApiKey",
     "Appointment",
     "BackfillRun",
@@ -21,5 +29,7 @@ __all__ = [
     "Lead",
     "WebhookEvent",
     "Workspace",
+    "WorkspaceAlertMemory",
+    "WorkspaceAlertSettings",
     "WorkspaceAvailabilityCache",
 ]

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from capacity_service.kit.enums import Provider
@@ -17,7 +17,11 @@ class WebhookEvent(UuidPrimaryKey, Base):
     """
 
     __tablename__ = "webhook_event"
-    __table_args__ = (UniqueConstraint("provider", "event_key"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "event_key"),
+        # The last webhook per provider of a workspace (a data-quality signal) is one probe.
+        Index("ix_webhook_event_last_received", "workspace_id", "provider", "received_at"),
+    )
 
     provider: Mapped[Provider] = mapped_column(provider_enum)
     event_key: Mapped[str] = mapped_column(String(200))
