@@ -109,6 +109,7 @@ def worker(
     settings = resolve_settings()
     if migrate_first:
         run_migrations(settings)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per provider call is noise
     typer.echo(f"worker running with up to {concurrency} concurrent jobs")
     try:
         asyncio.run(run_worker(settings, concurrency=concurrency))

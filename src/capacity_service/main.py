@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from capacity_service import __version__
 from capacity_service.analytics.endpoints import router as analytics_router
 from capacity_service.appointments.endpoints import router as appointments_router
+from capacity_service.availability.endpoints import router as availability_router
 from capacity_service.backfill.endpoints import router as backfill_router
 from capacity_service.campaigns.endpoints import router as campaigns_router
 from capacity_service.config import ConfigError, Settings
@@ -28,6 +29,7 @@ ROUTERS = [
     workspaces_router,
     leads_router,
     campaigns_router,
+    availability_router,
     appointments_router,
     webhooks_router,
     webhook_events_router,
