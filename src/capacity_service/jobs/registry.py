@@ -17,9 +17,10 @@ from capacity_service.jobs.context import JobContext
 TASK_MODULES: tuple[str, ...] = (
     "capacity_service.availability.tasks",
     "capacity_service.backfill.tasks",
-    # Reconcile and backfill register here, e.g. "capacity_service.appointments.tasks"
-    # (scheduled reconcile: a WorkspaceSchedule on settings.reconcile_interval_seconds) and
-    # "capacity_service.backfill.tasks".
+    # RECONCILE: add its tasks module here (e.g. "capacity_service.appointments.tasks") with
+    # TASKS = [Task("reconcile.workspace", handler)] and
+    # SCHEDULES = [WorkspaceSchedule("reconcile.workspace", lambda s: s.reconcile_interval_seconds)]
+    # so every workspace is reconciled hourly (appointments starting in the window), spread out.
 )
 
 TaskHandler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
