@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from capacity_service.backfill import runner
 from capacity_service.backfill.runner import backfill_appointment_attribution
 from capacity_service.backfill.schemas import BackfillSummary
+from capacity_service.backfill.tasks import run_backfill_job
+from capacity_service.config import Settings
+from capacity_service.jobs.context import JobContext, WorkerResources
 from capacity_service.kit.enums import AppointmentStatus
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.models import Appointment, BackfillRun
@@ -294,3 +297,28 @@ async def test_stored_errors_are_capped_but_all_counted(
 
     assert summary.error_count == 5
     assert len(summary.errors) == 2
+
+
+async def test_job_handler_runs_the_queued_run(
+    engine: AsyncEngine,
+    db: async_sessionmaker[AsyncSession],
+    providers: ProviderClients,
+    fake: FakeProviderState,
+    cipher: SecretCipher,
+    settings: Settings,
+) -> None:
+    seeded = await seed(db, fake, cipher, ghl=2, calendly=1)
+    async with db() as session, session.begin():
+        run = BackfillRun(workspace_id=seeded.workspace_id, status="queued", errors=[])
+        session.add(run)
+    resources = WorkerResources(
+        settings=settings, sessionmaker=db, providers=providers, cipher=cipher
+    )
+
+    await run_backfill_job(
+        JobContext(resources=resources, job_id=1),
+        {"runId": str(run.id), "workspaceId": str(seeded.workspace_id)},
+    )
+
+    done = await run_row(db, run.id)
+    assert (done.status, done.ghl_updated, done.calendly_updated) == ("succeeded", 2, 1)
