@@ -2,8 +2,9 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from capacity_service.db import create_sessionmaker
 from capacity_service.jobs.queue import (
     active_job_id,
     asyncpg_dsn,
@@ -63,3 +64,20 @@ async def test_enqueue_many_skips_keys_already_queued(session: AsyncSession) -> 
         text("SELECT count(*) FROM pgqueuer WHERE execute_after > now() + interval '20 seconds'")
     )
     assert delayed == 1
+
+
+async def test_a_job_enqueued_first_in_a_transaction_is_rolled_back_with_it(
+    engine: AsyncEngine,
+) -> None:
+    key = f"test.job:{uuid.uuid4()}"
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session:
+        await session.begin()
+        await enqueue(session, "test.job", {}, dedupe_key=key)
+        await session.rollback()
+
+    async with engine.connect() as connection:
+        left = await connection.scalar(
+            text("SELECT count(*) FROM pgqueuer WHERE dedupe_key = :key"), {"key": key}
+        )
+    assert left == 0

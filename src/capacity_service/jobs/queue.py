@@ -14,6 +14,7 @@ from typing import Any, TypeAlias, cast
 
 import asyncpg
 from pgqueuer import AsyncpgDriver, Queries
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 Target: TypeAlias = AsyncSession | asyncpg.Connection
@@ -59,7 +60,12 @@ async def driver_connection(target: Target) -> asyncpg.Connection:
         return target
     connection = await target.connection()
     raw = await connection.get_raw_connection()
-    return cast(asyncpg.Connection, raw.driver_connection)
+    driver = cast(asyncpg.Connection, raw.driver_connection)
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; without
+        # one the job would be committed on its own, whatever becomes of the transaction.
+        await connection.execute(text("SELECT 1"))
+    return driver
 
 
 async def enqueue(
