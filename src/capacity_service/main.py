@@ -12,10 +12,12 @@ from capacity_service.appointments.endpoints import router as appointments_route
 from capacity_service.availability.endpoints import router as availability_router
 from capacity_service.backfill.endpoints import router as backfill_router
 from capacity_service.campaigns.endpoints import router as campaigns_router
+from capacity_service.capacity.endpoints import router as capacity_router
 from capacity_service.config import ConfigError, Settings
 from capacity_service.db import create_engine, create_sessionmaker
 from capacity_service.exceptions import install_exception_handlers
 from capacity_service.health.endpoints import router as health_router
+from capacity_service.insights.endpoints import router as insights_router
 from capacity_service.kit.body_limit import BodySizeLimitMiddleware
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.leads.endpoints import router as leads_router
@@ -35,6 +37,8 @@ ROUTERS = [
     webhook_events_router,
     backfill_router,
     analytics_router,
+    capacity_router,
+    insights_router,
 ]
 
 DESCRIPTION = """

@@ -185,7 +185,13 @@ async def test_analytics_makes_no_outbound_http(
     # No routes and assert_all_mocked: any request leaving through httpx would raise.
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as outbound:
         response = await client.get(url(workspace.id), headers=admin_headers)
+        insights = await client.get(
+            f"/v1/workspaces/{workspace.id}/insights/context-pack", headers=admin_headers
+        )
+        overview = await client.get("/v1/admin/capacity", headers=admin_headers)
 
     assert response.status_code == 200
+    assert insights.status_code == 200
+    assert overview.status_code == 200
     assert outbound.calls.call_count == 0
     assert response.json()["capacity"]["breakdown"]["DEFAULT"]["cacheMeta"]["isStale"] is True

@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -105,3 +106,221 @@ class CapacityRepository(Repository):
             .group_by(text("attribution"), text("day"))
         )
         return {(row[0], row[1]): int(row[2]) for row in result.all()}
+
+
+@dataclass(frozen=True)
+class SourceOverview:
+    provider: Provider | None
+    identifier: str | None
+    booked: int
+    available: int
+    fetched_at: dt.datetime | None
+    is_stale: bool
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class WorkspaceOverview:
+    workspace_id: uuid.UUID
+    name: str
+    booked_pct: float | None
+    booked: int
+    available: int
+    unattributed: int
+    fetched_at: dt.datetime | None
+    is_stale: bool
+    last_error: str | None
+    sources: dict[AvailabilitySource, SourceOverview]
+
+
+# Source resolution mirrors workspaces.sources.configured_sources (non-strict): the chosen
+# provider's identifier, else HighLevel's, else Calendly's; a test holds the two together.
+_OVERVIEW_SQL = """
+WITH cfg AS (
+    SELECT w.id AS workspace_id, v.source, v.chosen, v.ghl, v.calendly
+    FROM workspace AS w
+    CROSS JOIN LATERAL (VALUES
+        ('DEFAULT', w.default_source_provider::text,
+         nullif(w.ghl_default_calendar_id, ''), nullif(w.calendly_default_event_type_uri, '')),
+        ('DIRECT_BOOK', w.direct_book_source_provider::text,
+         nullif(w.ghl_direct_book_calendar_id, ''),
+         nullif(w.calendly_direct_book_event_type_uri, ''))
+    ) AS v(source, chosen, ghl, calendly)
+),
+src AS (
+    SELECT workspace_id, source, identifier,
+           CASE WHEN identifier IS NULL THEN NULL
+                WHEN chosen IS NOT NULL THEN chosen
+                WHEN ghl IS NOT NULL THEN 'ghl'
+                ELSE 'calendly' END AS provider
+    FROM (
+        SELECT cfg.*,
+               CASE chosen WHEN 'ghl' THEN ghl WHEN 'calendly' THEN calendly
+                           ELSE coalesce(ghl, calendly) END AS identifier
+        FROM cfg
+    ) AS resolved
+),
+served AS (
+    SELECT src.*, c.fetched_at, c.range_end_at, c.last_error,
+           CASE WHEN c.id IS NULL THEN 0 ELSE (
+               SELECT count(*) FROM unnest(c.slots) AS slot
+               WHERE slot >= :start AND slot < :end
+           ) END AS available
+    FROM src
+    LEFT JOIN workspace_availability_cache AS c
+      ON c.workspace_id = src.workspace_id
+     AND c.source::text = src.source
+     AND c.provider::text = src.provider
+     AND c.identifier = src.identifier
+),
+booked AS (
+    SELECT w.id AS workspace_id, b.attribution, b.n
+    FROM workspace AS w
+    CROSS JOIN LATERAL (
+        SELECT coalesce(a.ghl_calendar_id, a.calendly_event_type_uri) AS attribution,
+               count(*) AS n
+        FROM appointment AS a
+        WHERE a.workspace_id = w.id AND a.status = 'CONFIRMED'
+          AND a.start_at >= :start AND a.start_at < :end
+        GROUP BY 1
+    ) AS b
+),
+per_source AS (
+    SELECT s.*, coalesce(b.n, 0) AS booked,
+           (s.fetched_at IS NULL OR s.fetched_at < :stale_before
+            OR s.range_end_at IS NULL OR s.range_end_at < :end) AS is_stale
+    FROM served AS s
+    LEFT JOIN booked AS b
+      ON b.workspace_id = s.workspace_id AND b.attribution = s.identifier
+),
+combined AS (
+    SELECT workspace_id, sum(booked) AS booked, sum(available) AS available
+    FROM (
+        SELECT DISTINCT ON (workspace_id, identifier) *
+        FROM per_source WHERE identifier IS NOT NULL
+        ORDER BY workspace_id, identifier, source
+    ) AS once
+    GROUP BY workspace_id
+),
+meta AS (
+    SELECT workspace_id,
+           bool_and(fetched_at IS NOT NULL) AS all_fetched,
+           CASE WHEN bool_and(fetched_at IS NOT NULL) THEN min(fetched_at) END AS fetched_at,
+           bool_or(is_stale) AS is_stale,
+           (array_agg(last_error ORDER BY source)
+               FILTER (WHERE last_error IS NOT NULL))[1] AS last_error
+    FROM per_source WHERE identifier IS NOT NULL
+    GROUP BY workspace_id
+),
+unattributed AS (
+    SELECT b.workspace_id, sum(b.n) AS n
+    FROM booked AS b
+    WHERE NOT EXISTS (
+        SELECT 1 FROM src
+        WHERE src.workspace_id = b.workspace_id AND src.identifier = b.attribution
+    )
+    GROUP BY b.workspace_id
+),
+overview AS (
+    SELECT w.id, w.name,
+           coalesce(c.booked, 0) AS booked,
+           coalesce(c.available, 0) AS available,
+           CASE WHEN m.all_fetched AND c.booked + c.available > 0
+                THEN round(100.0 * c.booked / (c.booked + c.available), 1) END AS booked_pct,
+           m.fetched_at, coalesce(m.is_stale, true) AS is_stale, m.last_error,
+           coalesce(u.n, 0) AS unattributed,
+           d.provider AS d_provider, d.identifier AS d_identifier, d.booked AS d_booked,
+           d.available AS d_available, d.fetched_at AS d_fetched_at, d.is_stale AS d_is_stale,
+           d.last_error AS d_last_error,
+           x.provider AS x_provider, x.identifier AS x_identifier, x.booked AS x_booked,
+           x.available AS x_available, x.fetched_at AS x_fetched_at, x.is_stale AS x_is_stale,
+           x.last_error AS x_last_error
+    FROM workspace AS w
+    JOIN per_source AS d ON d.workspace_id = w.id AND d.source = 'DEFAULT'
+    JOIN per_source AS x ON x.workspace_id = w.id AND x.source = 'DIRECT_BOOK'
+    LEFT JOIN combined AS c ON c.workspace_id = w.id
+    LEFT JOIN meta AS m ON m.workspace_id = w.id
+    LEFT JOIN unattributed AS u ON u.workspace_id = w.id
+),
+listed AS (
+    SELECT * FROM overview WHERE NOT :constrained_only OR booked_pct >= :threshold
+),
+totals AS (
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE booked_pct >= :threshold) AS constrained
+    FROM listed
+)
+SELECT totals.total, totals.constrained, page.*
+FROM totals
+LEFT JOIN LATERAL (
+    SELECT * FROM listed
+    ORDER BY booked_pct DESC NULLS LAST, name, id
+    LIMIT :limit OFFSET :offset
+) AS page ON true
+"""
+
+
+def _source_overview(row: Any, prefix: str) -> SourceOverview:
+    provider = getattr(row, f"{prefix}_provider")
+    return SourceOverview(
+        provider=Provider(provider) if provider else None,
+        identifier=getattr(row, f"{prefix}_identifier"),
+        booked=int(getattr(row, f"{prefix}_booked")),
+        available=int(getattr(row, f"{prefix}_available")),
+        fetched_at=getattr(row, f"{prefix}_fetched_at"),
+        is_stale=bool(getattr(row, f"{prefix}_is_stale")),
+        last_error=getattr(row, f"{prefix}_last_error"),
+    )
+
+
+class CapacityOverviewRepository(Repository):
+    async def overview(
+        self,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        stale_before: dt.datetime,
+        threshold_pct: float,
+        constrained_only: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[WorkspaceOverview], int, int]:
+        """One page of every workspace's % booked, most booked first; (rows, total, constrained).
+
+        One statement for all workspaces: appointments are counted by a lateral range scan per
+        workspace on the capacity index, so the cost follows the appointments in the window.
+        """
+        result = await self.session.execute(
+            text(_OVERVIEW_SQL),
+            {
+                "start": start,
+                "end": end,
+                "stale_before": stale_before,
+                "threshold": Decimal(str(threshold_pct)),
+                "constrained_only": constrained_only,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        rows = result.all()
+        total, constrained = int(rows[0].total), int(rows[0].constrained)
+        items = [
+            WorkspaceOverview(
+                workspace_id=row.id,
+                name=row.name,
+                booked_pct=None if row.booked_pct is None else float(row.booked_pct),
+                booked=int(row.booked),
+                available=int(row.available),
+                unattributed=int(row.unattributed),
+                fetched_at=row.fetched_at,
+                is_stale=bool(row.is_stale),
+                last_error=row.last_error,
+                sources={
+                    AvailabilitySource.DEFAULT: _source_overview(row, "d"),
+                    AvailabilitySource.DIRECT_BOOK: _source_overview(row, "x"),
+                },
+            )
+            for row in rows
+            if row.id is not None
+        ]
+        return items, total, constrained

@@ -30,13 +30,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity_service.capacity.repository import CacheRow, CapacityRepository
+from capacity_service.capacity.repository import (
+    CacheRow,
+    CapacityOverviewRepository,
+    CapacityRepository,
+    SourceOverview,
+)
 from capacity_service.capacity.schemas import (
     CacheMeta,
     Capacity,
     CapacityBreakdown,
+    CapacityOverview,
     DailyCapacity,
     SourceCapacity,
+    WorkspaceCapacityRow,
 )
 from capacity_service.kit.enums import AvailabilitySource
 from capacity_service.kit.time import iso_utc, iso_utc_or_none, to_utc
@@ -241,4 +248,86 @@ async def compute_capacity(
         window_days=window.days,
         timezone=zone,
         daily=daily,
+    )
+
+
+def _overview_source(source: SourceOverview) -> SourceCapacity:
+    if source.identifier is None:
+        meta = NEVER_FETCHED
+    else:
+        meta = CacheMeta(
+            fetched_at_iso=iso_utc_or_none(source.fetched_at),
+            is_stale=source.is_stale,
+            last_error=source.last_error,
+        )
+    fetched = source.identifier is not None and source.fetched_at is not None
+    return SourceCapacity(
+        provider=source.provider,
+        identifier=source.identifier,
+        booked_pct=booked_pct(source.booked, source.available) if fetched else None,
+        booked_slots=source.booked,
+        available_slots=source.available,
+        total_slots=source.booked + source.available,
+        cache_meta=meta,
+    )
+
+
+async def capacity_overview(
+    session: AsyncSession,
+    *,
+    window_days: int,
+    now: dt.datetime,
+    staleness_threshold: dt.timedelta,
+    threshold_pct: float,
+    constrained_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> CapacityOverview:
+    """Every workspace's % booked, most constrained first: the operator's list of clients that
+    need more capacity. Same definitions as `compute_capacity`, computed for all workspaces in
+    one statement."""
+    window = capacity_window(now, window_days)
+    rows, total, constrained = await CapacityOverviewRepository(session).overview(
+        start=window.start,
+        end=window.end,
+        stale_before=window.start - staleness_threshold,
+        threshold_pct=threshold_pct,
+        constrained_only=constrained_only,
+        limit=limit,
+        offset=offset,
+    )
+    items = [
+        WorkspaceCapacityRow(
+            workspace_id=row.workspace_id,
+            workspace_name=row.name,
+            booked_pct=row.booked_pct,
+            booked_slots=row.booked,
+            available_slots=row.available,
+            total_slots=row.booked + row.available,
+            constrained=row.booked_pct is not None and row.booked_pct >= threshold_pct,
+            unattributed_booked_slots=row.unattributed,
+            cache_meta=(
+                CacheMeta(
+                    fetched_at_iso=iso_utc_or_none(row.fetched_at),
+                    is_stale=row.is_stale,
+                    last_error=row.last_error,
+                )
+            ),
+            breakdown=CapacityBreakdown(
+                default=_overview_source(row.sources[AvailabilitySource.DEFAULT]),
+                direct_book=_overview_source(row.sources[AvailabilitySource.DIRECT_BOOK]),
+            ),
+        )
+        for row in rows
+    ]
+    return CapacityOverview(
+        items=items,
+        total=total,
+        limit=limit,
+        offset=offset,
+        window_start_iso=iso_utc(window.start),
+        window_end_iso=iso_utc(window.end),
+        window_days=window.days,
+        threshold_pct=threshold_pct,
+        constrained_count=constrained,
     )
