@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -115,6 +116,50 @@ def worker(
         asyncio.run(run_worker(settings, concurrency=concurrency))
     except OSError as exc:
         fail(f"cannot reach the database: {exc}")
+
+
+@app.command()
+def backfill(
+    workspace_id: Annotated[uuid.UUID, typer.Argument(help="The workspace to backfill.")],
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=100, help="Lookups in flight per provider account."),
+    ] = None,
+) -> None:
+    """Fill missing appointment attribution from the providers, here and now, with progress.
+
+    Exits 0 when the run succeeded, 1 when it finished with provider-level errors or another
+    process is already backfilling the workspace.
+    """
+    from capacity_service.backfill.console import backfill_in_foreground
+    from capacity_service.exceptions import CapacityServiceError
+
+    settings = resolve_settings()
+    try:
+        summary = asyncio.run(
+            backfill_in_foreground(settings, workspace_id, concurrency=concurrency)
+        )
+    except CapacityServiceError as exc:
+        fail(exc.detail)
+        return
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+        return
+    if summary.status == "already_running":
+        typer.echo(f"another process is running backfill {summary.run_id} of this workspace")
+        raise typer.Exit(code=1)
+    typer.echo(
+        f"run {summary.run_id} {summary.status}: {summary.ghl_updated} HighLevel and "
+        f"{summary.calendly_updated} Calendly appointments attributed of {summary.total}, "
+        f"{summary.error_count} errors"
+    )
+    for error in summary.errors[:20]:
+        where = error.appointment_id or "run"
+        typer.echo(f"  {where}: {error.message}")
+    if summary.error_count > 20:
+        typer.echo(f"  ... see GET /v1/admin/backfill-runs/{summary.run_id} for more")
+    if summary.status != "succeeded":
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from capacity_service.analytics.endpoints import router as analytics_router
 from capacity_service.appointments.endpoints import router as appointments_router
 from capacity_service.availability.endpoints import router as availability_router
 from capacity_service.backfill.endpoints import router as backfill_router
+from capacity_service.bookings.endpoints import router as bookings_router
 from capacity_service.campaigns.endpoints import router as campaigns_router
 from capacity_service.capacity.endpoints import router as capacity_router
 from capacity_service.config import ConfigError, Settings
@@ -33,6 +34,7 @@ ROUTERS = [
     campaigns_router,
     availability_router,
     appointments_router,
+    bookings_router,
     webhooks_router,
     webhook_events_router,
     backfill_router,
