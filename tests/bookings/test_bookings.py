@@ -1,0 +1,276 @@
+"""Bookings: attributed appointments, idempotent repeats, provider failures write nothing."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import respx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from capacity_service.kit.enums import AppointmentStatus, Provider
+from capacity_service.kit.secrets import SecretCipher
+from capacity_service.models import Appointment, BookingRequest, Lead, Workspace
+from tests.bookings.stubs import CALENDLY_BASE, GHL_BASE
+from tests.factories import make_api_key, make_lead, make_workspace
+
+START = datetime(2030, 5, 6, 14, 0, tzinfo=UTC)
+EVENT_TYPE = "https://api.calendly.com/event_types/ET1"
+EVENT = "https://api.calendly.com/scheduled_events/EV1"
+INVITEE = f"{EVENT}/invitees/INV1"
+
+
+async def _ghl_workspace(session: AsyncSession, cipher: SecretCipher) -> Workspace:
+    return await make_workspace(
+        session,
+        cipher,
+        ghl_access_token="ghl-token",
+        ghl_location_id="loc-1",
+        ghl_default_calendar_id="cal-default",
+    )
+
+
+async def _headers(session: AsyncSession, workspace: Workspace) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await make_api_key(session, workspace)}"}
+
+
+def _ghl_created(calendar_id: str) -> dict[str, Any]:
+    return {
+        "id": "ghl-new-1",
+        "calendarId": calendar_id,
+        "locationId": "loc-1",
+        "contactId": "contact-1",
+        "startTime": START.isoformat(),
+        "endTime": (START + timedelta(minutes=30)).isoformat(),
+        "title": "Intro",
+        "appointmentStatus": "confirmed",
+    }
+
+
+async def _count(session: AsyncSession, model: type[Any]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_ghl_booking_on_default_calendar_is_attributed_to_it(
+    provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await _ghl_workspace(session, cipher)
+    lead = await make_lead(session, workspace, ghl_contact_id="contact-1")
+    with respx.mock(base_url=GHL_BASE) as ghl:
+        route = ghl.post("/calendars/events/appointments").respond(
+            200, json=_ghl_created("cal-default")
+        )
+        response = await provider_client.post(
+            f"/v1/workspaces/{workspace.id}/bookings",
+            headers=await _headers(session, workspace),
+            json={"provider": "ghl", "leadId": str(lead.id), "startTime": START.isoformat()},
+        )
+
+    assert response.status_code == 201, response.text
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["calendarId"] == "cal-default"
+    assert sent["contactId"] == "contact-1"
+    body = response.json()
+    assert body["ghlCalendarId"] == "cal-default"
+    assert body["attribution"] == "cal-default"
+    assert body["status"] == "CONFIRMED"
+    row = await session.scalar(select(Appointment))
+    assert row is not None
+    assert row.ghl_appointment_id == "ghl-new-1"
+    assert row.ghl_calendar_id == "cal-default"
+    refreshed = await session.get(Lead, lead.id, populate_existing=True)
+    assert refreshed is not None
+    assert refreshed.latest_appointment_status is AppointmentStatus.CONFIRMED
+
+
+async def test_ghl_booking_on_explicit_calendar(
+    provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await _ghl_workspace(session, cipher)
+    lead = await make_lead(session, workspace, ghl_contact_id="contact-1")
+    with respx.mock(base_url=GHL_BASE) as ghl:
+        ghl.post("/calendars/events/appointments").respond(200, json=_ghl_created("cal-direct"))
+        response = await provider_client.post(
+            f"/v1/workspaces/{workspace.id}/bookings",
+            headers=await _headers(session, workspace),
+            json={
+                "provider": "ghl",
+                "leadId": str(lead.id),
+                "startTime": START.isoformat(),
+                "calendarId": "cal-direct",
+            },
+        )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["ghlCalendarId"] == "cal-direct"
+
+
+async def test_calendly_booking_is_attributed_to_the_event_type(
+    provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await make_workspace(
+        session,
+        cipher,
+        calendly_access_token="cal-token",
+        calendly_organization_uri="https://api.calendly.com/organizations/O1",
+        calendly_default_event_type_uri=EVENT_TYPE,
+        timezone="Europe/Paris",
+    )
+    lead = await make_lead(session, workspace, email="grace@example.com", name="Grace")
+    invitee = {
+        "uri": INVITEE,
+        "event": EVENT,
+        "email": "grace@example.com",
+        "name": "Grace",
+        "status": "active",
+        "created_at": "2030-05-01T10:00:00.000000Z",
+        "updated_at": "2030-05-01T10:00:00.000000Z",
+    }
+    event = {
+        "uri": EVENT,
+        "status": "active",
+        "start_time": "2030-05-06T14:00:00.000000Z",
+        "end_time": "2030-05-06T14:45:00.000000Z",
+        "event_type": EVENT_TYPE,
+    }
+    with respx.mock(base_url=CALENDLY_BASE) as calendly:
+        booked = calendly.post("/invitees").respond(201, json={"resource": invitee})
+        calendly.get("/scheduled_events/EV1").respond(200, json={"resource": event})
+        response = await provider_client.post(
+            f"/v1/workspaces/{workspace.id}/bookings",
+            headers=await _headers(session, workspace),
+            json={"provider": "calendly", "leadId": str(lead.id), "startTime": START.isoformat()},
+        )
+
+    assert response.status_code == 201, response.text
+    sent = json.loads(booked.calls.last.request.content)
+    assert sent["event_type"] == EVENT_TYPE
+    assert sent["invitee"]["timezone"] == "Europe/Paris"
+    body = response.json()
+    assert body["calendlyEventTypeUri"] == EVENT_TYPE
+    assert body["calendlyInviteeUri"] == INVITEE
+    assert body["endAt"] == "2030-05-06T14:45:00.000Z"
+    assert body["provider"] == Provider.CALENDLY.value
+
+
+async def test_repeat_with_same_idempotency_key_returns_first_result_without_booking_again(
+    provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await _ghl_workspace(session, cipher)
+    lead = await make_lead(session, workspace, ghl_contact_id="contact-1")
+    headers = {**await _headers(session, workspace), "Idempotency-Key": "book-1"}
+    payload = {"provider": "ghl", "leadId": str(lead.id), "startTime": START.isoformat()}
+    with respx.mock(base_url=GHL_BASE) as ghl:
+        route = ghl.post("/calendars/events/appointments").respond(
+            200, json=_ghl_created("cal-default")
+        )
+        first = await provider_client.post(
+            f"/v1/workspaces/{workspace.id}/bookings", headers=headers, json=payload
+        )
+        second = await provider_client.post(
+            f"/v1/workspaces/{workspace.id}/bookings", headers=headers, json=payload
+        )
+        changed = await provider_client.post(
+            f"/v1/workspaces/{workspace.id}/bookings",
+            headers=headers,
+            json={**payload, "calendarId": "other"},
+        )
+
+    assert first.status_code == 201
+    assert second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert route.call_count == 1
+    assert changed.status_code == 422
+    assert await _count(session, Appointment) == 1
+    assert await _count(session, BookingRequest) == 1
+
+
+async def test_provider_refusal_is_502_with_reason_and_writes_nothing(
+    provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await _ghl_workspace(session, cipher)
+    lead = await make_lead(session, workspace, ghl_contact_id="contact-1")
+    headers = {**await _headers(session, workspace), "Idempotency-Key": "book-2"}
+    with respx.mock(base_url=GHL_BASE) as ghl:
+        ghl.post("/calendars/events/appointments").respond(
+            422,
+            json={
+                "statusCode": 422,
+                "message": "The slot you have selected is no longer available.",
+            },
+        )
+        response = await provider_client.post(
+            f"/v1/workspaces/{workspace.id}/bookings",
+            headers=headers,
+            json={"provider": "ghl", "leadId": str(lead.id), "startTime": START.isoformat()},
+        )
+
+    assert response.status_code == 502, response.text
+    assert "no longer available" in response.json()["detail"]
+    assert await _count(session, Appointment) == 0
+    assert await _count(session, BookingRequest) == 0
+
+
+async def test_provider_unavailable_is_503_and_writes_nothing(
+    provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await _ghl_workspace(session, cipher)
+    lead = await make_lead(session, workspace, ghl_contact_id="contact-1")
+    with respx.mock(base_url=GHL_BASE) as ghl:
+        ghl.post("/calendars/events/appointments").respond(429, json={"message": "slow down"})
+        response = await provider_client.post(
+            f"/v1/workspaces/{workspace.id}/bookings",
+            headers=await _headers(session, workspace),
+            json={"provider": "ghl", "leadId": str(lead.id), "startTime": START.isoformat()},
+        )
+
+    assert response.status_code == 503, response.text
+    assert await _count(session, Appointment) == 0
+
+
+async def test_booking_needs_what_the_provider_needs(
+    provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await make_workspace(session, cipher, ghl_access_token="t", ghl_location_id="loc-2")
+    headers = await _headers(session, workspace)
+    lead = await make_lead(session, workspace)
+    url = f"/v1/workspaces/{workspace.id}/bookings"
+    start = START.isoformat()
+
+    no_contact = await provider_client.post(
+        url,
+        headers=headers,
+        json={"provider": "ghl", "leadId": str(lead.id), "startTime": start, "calendarId": "c"},
+    )
+    no_calendar = await provider_client.post(
+        url, headers=headers, json={"provider": "ghl", "leadId": str(lead.id), "startTime": start}
+    )
+    not_configured = await provider_client.post(
+        url,
+        headers=headers,
+        json={"provider": "calendly", "leadId": str(lead.id), "startTime": start},
+    )
+    unknown_lead = await provider_client.post(
+        url,
+        headers=headers,
+        json={
+            "provider": "ghl",
+            "leadId": "00000000-0000-0000-0000-000000000000",
+            "startTime": start,
+        },
+    )
+    mixed = await provider_client.post(
+        url,
+        headers=headers,
+        json={"provider": "ghl", "leadId": str(lead.id), "startTime": start, "eventTypeUri": "x"},
+    )
+
+    assert no_contact.status_code == 422
+    assert "ghlContactId" in no_contact.json()["detail"]
+    assert no_calendar.status_code == 422
+    assert not_configured.status_code == 422
+    assert unknown_lead.status_code == 404
+    assert mixed.status_code == 422
+    assert await _count(session, Appointment) == 0
