@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from capacity_service.alerts.dispatch import enqueue_alert_evaluation
 from capacity_service.availability.service import (
     RefreshResult,
     apply_refresh,
@@ -52,7 +53,10 @@ async def refresh_workspace(
         return None
     fetched = await fetch_sources(plan, providers, cipher, settings)
     async with sessionmaker() as session, session.begin():
-        return await apply_refresh(session, plan, fetched)
+        result = await apply_refresh(session, plan, fetched)
+        # Alerts follow every refresh; queued in the same transaction as the new cache state.
+        await enqueue_alert_evaluation(session, workspace_id)
+        return result
 
 
 async def refresh_task(ctx: JobContext, payload: dict[str, Any]) -> None:

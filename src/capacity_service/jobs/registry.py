@@ -17,6 +17,7 @@ from capacity_service.jobs.context import JobContext
 TASK_MODULES: tuple[str, ...] = (
     "capacity_service.availability.tasks",
     "capacity_service.backfill.tasks",
+    "capacity_service.alerts.tasks",
     # RECONCILE: add its tasks module here (e.g. "capacity_service.appointments.tasks") with
     # TASKS = [Task("reconcile.workspace", handler)] and
     # SCHEDULES = [WorkspaceSchedule("reconcile.workspace", lambda s: s.reconcile_interval_seconds)]

@@ -1,0 +1,1 @@
+"""Capacity alerts: over-capacity, under-used, no availability and data-quality failures."""
