@@ -23,6 +23,7 @@ from capacity_service.kit.body_limit import BodySizeLimitMiddleware
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.leads.endpoints import router as leads_router
 from capacity_service.providers import ProviderClients, build_provider_clients
+from capacity_service.reconcile.endpoints import router as reconcile_router
 from capacity_service.webhooks.endpoints import admin_router as webhook_events_router
 from capacity_service.webhooks.endpoints import router as webhooks_router
 from capacity_service.workspaces.endpoints import router as workspaces_router
@@ -35,6 +36,7 @@ ROUTERS = [
     availability_router,
     appointments_router,
     bookings_router,
+    reconcile_router,
     webhooks_router,
     webhook_events_router,
     backfill_router,

@@ -51,11 +51,11 @@ def request_hash(data: BookingCreate) -> str:
     return hashlib.sha256(data.model_dump_json(by_alias=True).encode()).hexdigest()
 
 
-def provider_failure(exc: ProviderError) -> Exception:
+def provider_failure(exc: ProviderError, what: str = "the booking was not made") -> Exception:
     """503 when the provider may answer later (down, rate limited), 502 otherwise."""
     if isinstance(exc, TRANSIENT_ERRORS):
-        return ServiceUnavailable(f"the booking was not made: {exc}")
-    return BadGateway(f"the booking was not made: {exc}")
+        return ServiceUnavailable(f"{what}: {exc}")
+    return BadGateway(f"{what}: {exc}")
 
 
 async def _book_ghl(
