@@ -15,6 +15,8 @@ from capacity_service.bookings.endpoints import router as bookings_router
 from capacity_service.campaigns.endpoints import router as campaigns_router
 from capacity_service.capacity.endpoints import router as capacity_router
 from capacity_service.config import ConfigError, Settings
+from capacity_service.dashboard.endpoints import me_router
+from capacity_service.dashboard.endpoints import router as dashboard_router
 from capacity_service.db import create_engine, create_sessionmaker
 from capacity_service.exceptions import install_exception_handlers
 from capacity_service.health.endpoints import router as health_router
@@ -30,6 +32,8 @@ from capacity_service.workspaces.endpoints import router as workspaces_router
 
 ROUTERS = [
     health_router,
+    me_router,
+    dashboard_router,
     workspaces_router,
     leads_router,
     campaigns_router,

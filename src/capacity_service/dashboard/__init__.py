@@ -1,0 +1,1 @@
+"""Pages served by the service itself, so that a person can read capacity without a frontend."""
