@@ -20,6 +20,7 @@ from capacity_service.dashboard.endpoints import router as dashboard_router
 from capacity_service.db import create_engine, create_sessionmaker
 from capacity_service.exceptions import install_exception_handlers
 from capacity_service.health.endpoints import router as health_router
+from capacity_service.insight_views.endpoints import router as insight_views_router
 from capacity_service.insights.endpoints import router as insights_router
 from capacity_service.kit.body_limit import BodySizeLimitMiddleware
 from capacity_service.kit.secrets import SecretCipher
@@ -47,6 +48,7 @@ ROUTERS = [
     analytics_router,
     capacity_router,
     insights_router,
+    insight_views_router,
 ]
 
 DESCRIPTION = """

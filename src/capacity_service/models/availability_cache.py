@@ -33,6 +33,10 @@ class WorkspaceAvailabilityCache(UuidPrimaryKey, Timestamps, Base):
     )
     range_start_at: Mapped[datetime | None]
     range_end_at: Mapped[datetime | None]
+    slot_seats: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    """Open seats of each slot, parallel to `slots`; NULL when the provider reports none (one)."""
+    slot_duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    """One slot's length: Calendly event type duration, HighLevel slotDuration; NULL if unknown."""
     fetched_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_kind: Mapped[str | None] = mapped_column(String(40))
