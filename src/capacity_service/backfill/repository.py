@@ -221,12 +221,15 @@ class AttributionRepository(Repository):
         return len((await self.session.execute(statement)).all())
 
     async def mark_lookup_failed(
-        self, appointment_id: uuid.UUID, message: str, *, now: datetime
+        self, appointment_id: uuid.UUID, provider: Provider, message: str, *, now: datetime
     ) -> None:
-        """A permanent failure: later runs skip the row until the error is cleared."""
+        """A permanent failure: later runs skip the row until the error is cleared.
+
+        A row attributed meanwhile (webhook, reconcile) is left clean.
+        """
         await self.session.execute(
             update(Appointment)
-            .where(Appointment.id == appointment_id)
+            .where(Appointment.id == appointment_id, _pending(provider))
             .values(attribution_lookup_error=message[:1000], attribution_lookup_failed_at=now)
             .execution_options(synchronize_session=False)
         )

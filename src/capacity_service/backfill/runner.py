@@ -322,7 +322,7 @@ class _Backfill:
             for lookup in batch:
                 if lookup.error is not None and lookup.permanent:
                     await appointments.mark_lookup_failed(
-                        lookup.row.appointment_id, lookup.error, now=now
+                        lookup.row.appointment_id, lookup.row.provider, lookup.error, now=now
                     )
             room = max(0, MAX_STORED_ERRORS - self.stored_errors)
             await BackfillRunRepository(session).add_progress(
