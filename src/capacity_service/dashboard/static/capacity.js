@@ -79,10 +79,10 @@ async function load() {
   if (!page.items.length) {
     body.replaceChildren(el("tr", {}, el("td", { colspan: 6, className: "muted", text: "No workspaces yet." })));
   }
-  const constrained = page.items.filter((item) => item.constrained).length;
+  const constrained = page.constrainedCount ?? page.items.filter((item) => item.constrained).length;
   $("list-summary").textContent =
     `${formatCount(page.total)} client${page.total === 1 ? "" : "s"}; ` +
-    `${constrained} on this page at or over ${state.thresholdPct}% booked in the next ${state.windowDays} days.`;
+    `${formatCount(constrained)} at or over ${state.thresholdPct}% booked in the next ${state.windowDays} days.`;
   $("pager").hidden = page.total <= PAGE_SIZE;
   $("page-label").textContent =
     `${page.offset + 1}–${page.offset + page.items.length} of ${formatCount(page.total)}`;
