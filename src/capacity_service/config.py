@@ -86,9 +86,6 @@ class Settings(BaseSettings):
     alert_delivery_backoff_seconds: float = Field(
         default=30.0, gt=0, description="First retry delay of a failed alert webhook; doubles."
     )
-    alert_evaluation_delay_seconds: int = Field(
-        default=5, ge=0, le=3600, description="Debounce of evaluations after appointment changes."
-    )
 
     staleness_threshold_minutes: int = Field(default=60, ge=1)
     default_window_days: int = Field(default=30, ge=1, le=90)

@@ -60,7 +60,7 @@ async def cache_failure(
 async def queued_jobs(session: AsyncSession, entrypoint: str) -> list[dict[str, object]]:
     rows = await session.execute(
         text(
-            "SELECT payload, execute_after, dedupe_key FROM pgqueuer "
+            "SELECT payload, execute_after, created, dedupe_key FROM pgqueuer "
             "WHERE entrypoint = :e ORDER BY id"
         ),
         {"e": entrypoint},

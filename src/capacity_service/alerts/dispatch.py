@@ -15,6 +15,18 @@ from capacity_service.jobs.registry import workspace_dedupe_key
 EVALUATE_ENTRYPOINT = "alerts.evaluate"
 DELIVER_ENTRYPOINT = "alerts.deliver"
 
+APPOINTMENT_CHANGE_DELAY_SECONDS = 5.0
+"""How long an evaluation waits after an appointment change, gathering the changes after it."""
+
+
+async def enqueue_alert_evaluation_after_change(
+    target: Target, workspace_id: uuid.UUID
+) -> EnqueuedJob:
+    """The debounced evaluation every appointment write asks for."""
+    return await enqueue_alert_evaluation(
+        target, workspace_id, delay_seconds=APPOINTMENT_CHANGE_DELAY_SECONDS
+    )
+
 
 async def enqueue_alert_evaluation(
     target: Target, workspace_id: uuid.UUID, *, delay_seconds: float = 0

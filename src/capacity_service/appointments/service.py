@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from capacity_service.alerts.dispatch import enqueue_alert_evaluation_after_change
 from capacity_service.appointments.repository import (
     AppointmentFilter,
     AppointmentRepository,
@@ -41,6 +42,7 @@ async def upsert_appointment_with_rollup(
     Idempotent on the provider identity (HighLevel appointment id, Calendly invitee URI);
     an older state (by `provider_updated_at`) does not overwrite a newer one; known
     attribution is never erased. An existing row keeps the lead it was first written for.
+    Queues a debounced alert evaluation of the workspace with the write.
     """
     repository = AppointmentRepository(session)
     await repository.lock_lead(lead_id)
@@ -70,6 +72,7 @@ async def upsert_appointment_with_rollup(
     if row.lead_id != lead_id:
         await repository.lock_lead(row.lead_id)
     await repository.refresh_lead_rollup(row.lead_id)
+    await enqueue_alert_evaluation_after_change(session, workspace_id)
     return row
 
 
