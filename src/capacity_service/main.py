@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from capacity_service import __version__
+from capacity_service.alerts.endpoints import admin_router as admin_alerts_router
+from capacity_service.alerts.endpoints import workspace_router as alerts_router
 from capacity_service.analytics.endpoints import router as analytics_router
 from capacity_service.appointments.endpoints import router as appointments_router
 from capacity_service.availability.endpoints import router as availability_router
@@ -49,6 +51,8 @@ ROUTERS = [
     capacity_router,
     insights_router,
     insight_views_router,
+    alerts_router,
+    admin_alerts_router,
 ]
 
 DESCRIPTION = """
