@@ -19,6 +19,8 @@ from capacity_service.capacity.endpoints import router as capacity_router
 from capacity_service.config import ConfigError, Settings
 from capacity_service.dashboard.endpoints import me_router
 from capacity_service.dashboard.endpoints import router as dashboard_router
+from capacity_service.data_quality.endpoints import admin_router as admin_data_quality_router
+from capacity_service.data_quality.endpoints import router as data_quality_router
 from capacity_service.db import create_engine, create_sessionmaker
 from capacity_service.exceptions import install_exception_handlers
 from capacity_service.health.endpoints import router as health_router
@@ -53,6 +55,8 @@ ROUTERS = [
     insight_views_router,
     alerts_router,
     admin_alerts_router,
+    data_quality_router,
+    admin_data_quality_router,
 ]
 
 DESCRIPTION = """

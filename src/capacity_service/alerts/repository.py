@@ -223,3 +223,13 @@ class AlertMemoryRepository(Repository):
                 WorkspaceAlertMemory.workspace_id == workspace_id
             )
         )
+
+    async def evaluated_at_many(
+        self, workspace_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, datetime]:
+        rows = await self.session.execute(
+            select(WorkspaceAlertMemory.workspace_id, WorkspaceAlertMemory.evaluated_at).where(
+                WorkspaceAlertMemory.workspace_id.in_(workspace_ids)
+            )
+        )
+        return {workspace_id: at for workspace_id, at in rows.all()}

@@ -16,6 +16,7 @@ from capacity_service.models.workspace_alert_settings import (
     WorkspaceAlertMemory,
     WorkspaceAlertSettings,
 )
+from capacity_service.models.workspace_provider_sync import WorkspaceProviderSync
 
 __all__ = [
     "Alert",
@@ -32,4 +33,5 @@ __all__ = [
     "WorkspaceAlertMemory",
     "WorkspaceAlertSettings",
     "WorkspaceAvailabilityCache",
+    "WorkspaceProviderSync",
 ]

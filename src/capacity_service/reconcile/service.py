@@ -20,6 +20,7 @@ from capacity_service.appointments.service import (
     record_provider_appointment,
     upsert_appointment_with_rollup,
 )
+from capacity_service.data_quality.service import record_reconcile
 from capacity_service.exceptions import NotFound
 from capacity_service.kit.enums import Provider
 from capacity_service.kit.secrets import SecretCipher
@@ -181,7 +182,17 @@ async def reconcile_workspace(
     results = []
     for target in targets:
         run = reconcile_ghl if target is Provider.GHL else reconcile_calendly
-        results.append(
-            await run(session, providers, cipher, workspace, lead_id=lead_id, start=start, end=end)
+        result = await run(
+            session, providers, cipher, workspace, lead_id=lead_id, start=start, end=end
         )
+        results.append(result)
+        if lead_id is None and result.skipped is None:
+            await record_reconcile(
+                session,
+                workspace.id,
+                target,
+                at=utcnow(),
+                seen=result.seen,
+                errors=len(result.errors),
+            )
     return results

@@ -1,0 +1,3 @@
+from tests.bookings.stubs import providers
+
+__all__ = ["providers"]
