@@ -7,6 +7,7 @@ from capacity_service.analytics import service
 from capacity_service.analytics.schemas import Analytics
 from capacity_service.auth import CallerWorkspaceDep
 from capacity_service.capacity.dependencies import StalenessDep, WindowDaysDep
+from capacity_service.data_quality.service import workspace_data_quality
 from capacity_service.db import SessionDep
 from capacity_service.exceptions import NotFound, Unauthorized, error_responses
 from capacity_service.kit.dependencies import NowDep
@@ -34,7 +35,7 @@ async def get_analytics(
 
     Served from the database and the availability cache only; no provider is called.
     """
-    return await service.workspace_analytics(
+    analytics = await service.workspace_analytics(
         session,
         workspace,
         window_days=window_days,
@@ -42,3 +43,5 @@ async def get_analytics(
         staleness_threshold=staleness,
         campaign_id=campaign_id,
     )
+    analytics.data_quality = await workspace_data_quality(session, workspace)
+    return analytics

@@ -5,6 +5,7 @@ import uuid
 from pydantic import Field
 
 from capacity_service.capacity.schemas import Capacity
+from capacity_service.data_quality.schemas import DataQuality
 from capacity_service.kit.schemas import ResponseSchema
 
 
@@ -45,3 +46,7 @@ class Analytics(ResponseSchema):
     appointments: AppointmentFigures
     capacity: Capacity | None = Field(description="Null for a campaign: see the reason.")
     capacity_unavailable_reason: str | None
+    data_quality: DataQuality | None = Field(
+        default=None,
+        description="Whether the capacity figures can be trusted, per source and provider.",
+    )

@@ -12,6 +12,7 @@ from capacity_service.availability.schemas import (
 )
 from capacity_service.availability.service import SourceAvailability, availability_overview
 from capacity_service.availability.tasks import enqueue_refresh
+from capacity_service.data_quality.service import workspace_data_quality
 from capacity_service.db import SessionDep
 from capacity_service.exceptions import NotFound, Unauthorized, error_responses
 from capacity_service.kit.dependencies import SettingsDep
@@ -49,6 +50,7 @@ async def get_availability(
         window_start_iso=iso_utc(overview.window_start),
         window_end_iso=iso_utc(overview.window_end),
         sources=[_source_read(s) for s in overview.sources],
+        data_quality=await workspace_data_quality(session, workspace),
     )
 
 

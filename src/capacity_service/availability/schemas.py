@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from capacity_service.data_quality.schemas import DataQuality
 from capacity_service.kit.enums import AvailabilitySource, Provider
 from capacity_service.kit.schemas import ResponseSchema
 
@@ -48,3 +49,8 @@ class AvailabilityRead(ResponseSchema):
     window_start_iso: str
     window_end_iso: str
     sources: list[SourceAvailabilityRead]
+    data_quality: DataQuality | None = Field(
+        default=None,
+        description="Whether the figures can be trusted: refresh, webhook, reconcile and "
+        "backfill signals (as GET .../data-quality).",
+    )

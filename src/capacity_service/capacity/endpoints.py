@@ -6,6 +6,7 @@ from capacity_service.auth import AdminDep
 from capacity_service.capacity import service
 from capacity_service.capacity.dependencies import StalenessDep, WindowDaysDep
 from capacity_service.capacity.schemas import CapacityOverview
+from capacity_service.data_quality.service import data_quality_for_ids
 from capacity_service.db import SessionDep
 from capacity_service.exceptions import Forbidden, Unauthorized, error_responses
 from capacity_service.kit.dependencies import NowDep
@@ -36,7 +37,7 @@ async def capacity_overview(
 ) -> CapacityOverview:
     """Every workspace's combined and per-source % booked, most constrained first (unknown
     percentages last): the clients that need more team members or more open time."""
-    return await service.capacity_overview(
+    overview = await service.capacity_overview(
         session,
         window_days=window_days,
         now=now,
@@ -46,3 +47,7 @@ async def capacity_overview(
         limit=page.limit,
         offset=page.offset,
     )
+    signals = await data_quality_for_ids(session, [row.workspace_id for row in overview.items])
+    for row in overview.items:
+        row.data_quality = signals.get(row.workspace_id)
+    return overview

@@ -5,6 +5,7 @@ import uuid
 
 from pydantic import Field
 
+from capacity_service.data_quality.schemas import DataQuality
 from capacity_service.kit.enums import Provider
 from capacity_service.kit.schemas import Page, ResponseSchema
 
@@ -78,6 +79,9 @@ class WorkspaceCapacityRow(SlotFigures):
     unattributed_booked_slots: int
     cache_meta: CacheMeta
     breakdown: CapacityBreakdown
+    data_quality: DataQuality | None = Field(
+        default=None, description="Refresh, webhook, reconcile and backfill signals."
+    )
 
 
 class CapacityOverview(Page[WorkspaceCapacityRow]):

@@ -69,6 +69,11 @@ _LAST_BACKFILLS = text(
 
 
 class DataQualityRepository(Repository):
+    async def workspaces(self, workspace_ids: Sequence[uuid.UUID]) -> Sequence[Workspace]:
+        return (
+            await self.session.scalars(select(Workspace).where(Workspace.id.in_(workspace_ids)))
+        ).all()
+
     async def all_workspaces(self) -> Sequence[Workspace]:
         return (await self.session.scalars(select(Workspace).order_by(Workspace.name))).all()
 

@@ -163,6 +163,16 @@ async def data_quality_for(
     }
 
 
+async def data_quality_for_ids(
+    session: AsyncSession, workspace_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, DataQuality]:
+    """For lists that hold workspace ids only (e.g. the capacity overview's page)."""
+    if not workspace_ids:
+        return {}
+    workspaces = await DataQualityRepository(session).workspaces(workspace_ids)
+    return await data_quality_for(session, workspaces)
+
+
 async def workspace_data_quality(session: AsyncSession, workspace: Workspace) -> DataQuality:
     return (await data_quality_for(session, [workspace]))[workspace.id]
 
