@@ -59,6 +59,10 @@ DAILY_EXHAUSTED_PAUSE_SECONDS = 300.0
 """HighLevel does not say when its daily budget resets; probe again after this long."""
 
 
+PROBE_WAIT_SECONDS = 1.0
+"""How long other callers wait for the first call of an account to report the budget."""
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
     if value is None or not value.strip():
@@ -98,7 +102,8 @@ class RateLimitHeaders:
     retry_after: float | None = None
 
     @classmethod
-    def parse(cls, headers: Mapping[str, str]) -> RateLimitHeaders:
+    def parse(cls, raw: Mapping[str, str]) -> RateLimitHeaders:
+        headers = {k.lower(): v for k, v in raw.items()}
         limit = _number(headers, "x-ratelimit-max")
         if limit is None:
             limit = _number(headers, "x-ratelimit-limit")
@@ -204,7 +209,10 @@ class AccountRateLimiter:
             delay = self._next_free_in()
             if delay <= 0 and not self._calibrated:
                 if self._probing:
-                    await changed.wait()
+                    try:
+                        await asyncio.wait_for(changed.wait(), timeout=PROBE_WAIT_SECONDS)
+                    except TimeoutError:
+                        self._calibrated = True  # a slow first answer must not stall the rest
                     continue
                 self._probing = True
             if delay <= 0:

@@ -82,6 +82,15 @@ class ProviderAppointment:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenSlot:
+    """An open slot's start and, where the provider reports it, the seats still open in it
+    (Calendly `invitees_remaining`; above one only on group event types)."""
+
+    start_at: datetime
+    seats: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GhlCalendar:
     id: str
     location_id: str

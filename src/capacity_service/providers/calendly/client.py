@@ -49,6 +49,7 @@ from capacity_service.providers.types import (
     CalendlyInvitee,
     CalendlyScheduledEvent,
     CalendlyUser,
+    OpenSlot,
     ProviderAppointment,
     ProviderContact,
 )
@@ -265,7 +266,14 @@ class CalendlyClient:
     async def get_available_times(
         self, creds: CalendlyCredentials, event_type_uri: str, start: datetime, end: datetime
     ) -> list[datetime]:
-        """Sorted, distinct UTC starts of open slots in [start, end), any range length.
+        """Sorted, distinct UTC starts of open slots in [start, end), any range length."""
+        slots = await self.get_open_slots(creds, event_type_uri, start, end)
+        return [slot.start_at for slot in slots]
+
+    async def get_open_slots(
+        self, creds: CalendlyCredentials, event_type_uri: str, start: datetime, end: datetime
+    ) -> list[OpenSlot]:
+        """Open slots in [start, end) sorted by start, one per start, with their seats left.
 
         The API takes at most 7 days and no start in the past, so the range is clamped to now
         and fetched as concurrent 7-day windows.
@@ -276,11 +284,12 @@ class CalendlyClient:
         pages = await gather_all(
             self._available_times_window(creds, event_type_uri, ws, we) for ws, we in windows
         )
-        return sorted({t for page in pages for t in page if start <= t < end})
+        by_start = {s.start_at: s for page in pages for s in page if start <= s.start_at < end}
+        return [by_start[t] for t in sorted(by_start)]
 
     async def _available_times_window(
         self, creds: CalendlyCredentials, event_type_uri: str, start: datetime, end: datetime
-    ) -> list[datetime]:
+    ) -> list[OpenSlot]:
         response = await self._get(
             creds,
             "/event_type_available_times",
@@ -291,7 +300,11 @@ class CalendlyClient:
             },
         )
         parsed = self.http.parse(CalendlyAvailableTimes, response, what="available times")
-        return [t.start_time for t in parsed.collection if t.status == "available"]
+        return [
+            OpenSlot(t.start_time, t.invitees_remaining)
+            for t in parsed.collection
+            if t.status == "available"
+        ]
 
     async def create_invitee(
         self,
