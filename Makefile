@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test check lint typecheck openapi format clean
+.PHONY: install run test check lint typecheck openapi format clean demo
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ check: lint typecheck  ## static checks (the OpenAPI and migration checks run in
 
 openapi: install
 	$(BIN)/capacity-service openapi
+
+demo: install  ## serve with a demo workspace and print its dashboard address and API key
+	$(BIN)/capacity-service demo
 
 format: install
 	$(BIN)/ruff check --fix src tests migrations bench

@@ -163,6 +163,41 @@ def backfill(
 
 
 @app.command()
+def demo(
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Delete the demo workspace and all its data.")
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (a free one if it is taken).")
+    ] = None,
+) -> None:
+    """Serve with a demo workspace whose numbers travelled the real webhook and refresh paths.
+
+    Starts the provider test double in this process, points the service at it, creates
+    "Demo — Sunrise Dental", and prints the dashboard address and an API key.
+    """
+    from capacity_service.demo.console import print_ready
+    from capacity_service.demo.runner import remove_demo, run_demo
+
+    settings = resolve_settings()
+    run_migrations(settings)
+    if remove:
+        removed = asyncio.run(remove_demo(settings))
+        typer.echo(f"removed {', '.join(removed)}" if removed else "no demo data to remove")
+        return
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    asyncio.run(
+        run_demo(
+            settings,
+            host=host or settings.host,
+            port=port or settings.port,
+            on_ready=print_ready,
+        )
+    )
+
+
+@app.command()
 def openapi(
     output: Annotated[Path, typer.Option(help="Where to write the spec.")] = Path(
         "openapi/openapi.json"
