@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -34,7 +34,8 @@ def _fix_errata(node: Any) -> Any:
 @cache
 def spec(name: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads((REFERENCE / name).read_text())
-    return _fix_errata(copy.deepcopy(document))
+    fixed: dict[str, Any] = _fix_errata(copy.deepcopy(document))
+    return fixed
 
 
 def _schema_validator(name: str, schema: dict[str, Any]) -> Draft7Validator:

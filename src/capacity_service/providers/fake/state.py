@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -301,7 +302,7 @@ class FakeProviderState:
         name: str = "Calendar",
         slot_duration_minutes: int = 30,
         timezone: str = "UTC",
-        slots: list[datetime | str] | None = None,
+        slots: Sequence[datetime | str] | None = None,
     ) -> str:
         with self._lock:
             calendar = FakeGhlCalendar(
@@ -315,7 +316,7 @@ class FakeProviderState:
             self.ghl_calendars[calendar.id] = calendar
             return calendar.id
 
-    def add_ghl_slots(self, calendar_id: str, slots: list[datetime | str]) -> None:
+    def add_ghl_slots(self, calendar_id: str, slots: Sequence[datetime | str]) -> None:
         with self._lock:
             self.ghl_calendars[calendar_id].slots.update(as_datetime(s) for s in slots)
 
@@ -430,7 +431,7 @@ class FakeProviderState:
         duration_minutes: int = 30,
         event_type_uuid: str | None = None,
         active: bool = True,
-        times: list[datetime | str] | None = None,
+        times: Sequence[datetime | str] | None = None,
     ) -> str:
         with self._lock:
             uri = f"{CALENDLY_API}/event_types/{event_type_uuid or new_id(16).upper()}"
@@ -448,7 +449,7 @@ class FakeProviderState:
             return uri
 
     def add_calendly_available_times(
-        self, event_type_uri: str, times: list[datetime | str]
+        self, event_type_uri: str, times: Sequence[datetime | str]
     ) -> None:
         with self._lock:
             self.event_types[event_type_uri].times.update(as_datetime(t) for t in times)
