@@ -17,7 +17,7 @@ from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-REFERENCE = Path("/work/shared/reference/ghl")
+REFERENCE = Path(__file__).parent / "reference"
 SPEC_FILES = ("calendars.openapi.json", "contacts.openapi.json")
 
 
