@@ -135,6 +135,8 @@ class WorkspaceOverview:
 
 # Source resolution mirrors workspaces.sources.configured_sources (non-strict): the chosen
 # provider's identifier, else HighLevel's, else Calendly's; a test holds the two together.
+# Slots in [start, end) are counted by binary search: width_bucket(x, slots) is the number of
+# slots <= x in the sorted array the refresh stores (timestamptz has microsecond resolution).
 _OVERVIEW_SQL = """
 WITH cfg AS (
     SELECT w.id AS workspace_id, v.source, v.chosen, v.ghl, v.calendly
@@ -162,10 +164,10 @@ src AS (
 ),
 served AS (
     SELECT src.*, c.fetched_at, c.range_end_at, c.last_error,
-           CASE WHEN c.id IS NULL THEN 0 ELSE (
-               SELECT count(*) FROM unnest(c.slots) AS slot
-               WHERE slot >= :start AND slot < :end
-           ) END AS available
+           CASE WHEN c.id IS NULL THEN 0 ELSE
+               width_bucket(CAST(:end AS timestamptz) - interval '1 microsecond', c.slots)
+               - width_bucket(CAST(:start AS timestamptz) - interval '1 microsecond', c.slots)
+           END AS available
     FROM src
     LEFT JOIN workspace_availability_cache AS c
       ON c.workspace_id = src.workspace_id
