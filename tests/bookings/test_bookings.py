@@ -274,3 +274,44 @@ async def test_booking_needs_what_the_provider_needs(
     assert unknown_lead.status_code == 404
     assert mixed.status_code == 422
     assert await _count(session, Appointment) == 0
+
+
+async def test_duplicate_while_first_is_in_flight_is_409_and_books_once(
+    committing_app: Any, engine: Any, cipher: SecretCipher
+) -> None:
+    import asyncio
+
+    from capacity_service.db import create_sessionmaker
+
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        workspace = await _ghl_workspace(session, cipher)
+        lead = await make_lead(session, workspace, ghl_contact_id="contact-1")
+        headers = {**await _headers(session, workspace), "Idempotency-Key": "race-1"}
+    payload = {"provider": "ghl", "leadId": str(lead.id), "startTime": START.isoformat()}
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_provider(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        await release.wait()
+        return httpx.Response(200, json=_ghl_created("cal-default"))
+
+    transport = httpx.ASGITransport(app=committing_app)
+    url = f"/v1/workspaces/{workspace.id}/bookings"
+    ghl_base = committing_app.state.settings.ghl_base_url
+    with respx.mock(base_url=ghl_base) as ghl:
+        route = ghl.post("/calendars/events/appointments").mock(side_effect=slow_provider)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            first = asyncio.create_task(client.post(url, headers=headers, json=payload))
+            await entered.wait()
+            duplicate = await client.post(url, headers=headers, json=payload)
+            release.set()
+            first_response = await first
+            repeat = await client.post(url, headers=headers, json=payload)
+
+    assert duplicate.status_code == 409
+    assert "in progress" in duplicate.json()["detail"]
+    assert first_response.status_code == 201
+    assert repeat.status_code == 201
+    assert repeat.json() == first_response.json()
+    assert route.call_count == 1
