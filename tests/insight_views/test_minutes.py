@@ -121,3 +121,15 @@ async def test_an_identifier_shared_by_both_sources_counts_once(session: AsyncSe
 
     assert (result.booked_minutes, result.available_minutes) == (30.0, 30.0)
     assert result.breakdown.direct_book.booked_minutes == 30.0
+
+
+async def test_a_source_never_fetched_has_no_percentage(session: AsyncSession) -> None:
+    workspace = await make_workspace(session, ghl_default_calendar_id="cal_default")
+    await book(session, workspace, at(1, 10))
+
+    result = await minutes(session, workspace)
+
+    assert result.booked_minutes == 30.0
+    assert result.available_minutes is None
+    assert result.booked_pct is None
+    assert result.booked_minutes_pct is None

@@ -145,3 +145,20 @@ async def test_an_unconfigured_source_is_rejected(session: AsyncSession) -> None
                 "change": "add",
             },
         )
+
+
+async def test_a_source_never_fetched_shows_no_percentage(session: AsyncSession) -> None:
+    workspace = await make_workspace(session, ghl_default_calendar_id="cal_default")
+    await book(session, workspace, at(1, 10))
+    await book(session, workspace, NOW - timedelta(days=7))  # gives the slot length, 30
+
+    result = await run(
+        session,
+        workspace,
+        {"weekday": WED, "startTime": "09:00", "endTime": "10:00", "change": "add"},
+    )
+
+    assert result.projected.available_slots == 2
+    assert result.baseline.booked_pct is None
+    assert result.projected.booked_pct is None
+    assert result.projected.booked_minutes_pct is None

@@ -160,6 +160,8 @@ class AvailabilityCacheRepository(Repository):
         range_start_at: datetime,
         range_end_at: datetime,
         attempted_at: datetime,
+        seats: list[int] | None = None,
+        slot_duration_minutes: int | None = None,
     ) -> bool:
         """Replace the source's slots and clear its error, in one statement.
 
@@ -174,6 +176,8 @@ class AvailabilityCacheRepository(Repository):
             provider=config.provider,
             identifier=config.identifier,
             slots=slots,
+            slot_seats=seats,
+            slot_duration_minutes=slot_duration_minutes,
             range_start_at=range_start_at,
             range_end_at=range_end_at,
             fetched_at=attempted_at,
@@ -189,6 +193,17 @@ class AvailabilityCacheRepository(Repository):
                 "provider": excluded.provider,
                 "identifier": excluded.identifier,
                 "slots": excluded.slots,
+                "slot_seats": excluded.slot_seats,
+                # A failed length lookup keeps the length known for the same identifier.
+                "slot_duration_minutes": case(
+                    (
+                        _same_source(excluded),
+                        func.coalesce(
+                            excluded.slot_duration_minutes, _cache.c.slot_duration_minutes
+                        ),
+                    ),
+                    else_=excluded.slot_duration_minutes,
+                ),
                 "range_start_at": excluded.range_start_at,
                 "range_end_at": excluded.range_end_at,
                 "fetched_at": excluded.fetched_at,
@@ -251,6 +266,8 @@ class AvailabilityCacheRepository(Repository):
                 "provider": excluded.provider,
                 "identifier": excluded.identifier,
                 "slots": case((same, _cache.c.slots), else_=excluded.slots),
+                "slot_seats": case((same, _cache.c.slot_seats), else_=None),
+                "slot_duration_minutes": case((same, _cache.c.slot_duration_minutes), else_=None),
                 "range_start_at": case((same, _cache.c.range_start_at), else_=None),
                 "range_end_at": case((same, _cache.c.range_end_at), else_=None),
                 "fetched_at": case((same, _cache.c.fetched_at), else_=None),

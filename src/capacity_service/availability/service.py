@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,6 +36,7 @@ from capacity_service.providers.errors import (
     ProviderResponseError,
     ProviderUnavailableError,
 )
+from capacity_service.providers.types import CalendlyEventType, GhlCalendar
 from capacity_service.workspaces.credentials import (
     MissingCredentials,
     calendly_credentials,
@@ -80,6 +82,9 @@ class SourceFetch:
     slots: list[datetime] | None
     error_kind: str | None = None
     error: str | None = None
+    seats: list[int] | None = None
+    """Seats left per slot, parallel to `slots`, where the provider reports them (Calendly)."""
+    slot_duration_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,27 +137,53 @@ async def fetch_source(
     start: datetime,
     end: datetime,
 ) -> SourceFetch:
-    """Open slot starts of one source in `[start, end)`: sorted, distinct, aware UTC."""
+    """Open slot starts of one source in `[start, end)`: sorted, distinct, aware UTC; with the
+    seats of each slot and the slot length where the provider tells them."""
+    seats: list[int] | None = None
     try:
         if config.provider is Provider.GHL:
-            slots = await providers.ghl.get_free_slots(
-                ghl_credentials(workspace, cipher),
-                config.identifier,
-                start,
-                end,
-                timezone=workspace.timezone or "UTC",
+            creds = ghl_credentials(workspace, cipher)
+            slots, duration = await asyncio.gather(
+                providers.ghl.get_free_slots(
+                    creds,
+                    config.identifier,
+                    start,
+                    end,
+                    timezone=workspace.timezone or "UTC",
+                ),
+                _slot_duration(providers.ghl.get_calendar(creds, config.identifier)),
             )
+            slots = normalise_slots(slots)
         else:
-            slots = await providers.calendly.get_available_times(
-                calendly_credentials(workspace, cipher), config.identifier, start, end
+            calendly = calendly_credentials(workspace, cipher)
+            open_slots, duration = await asyncio.gather(
+                providers.calendly.get_open_slots(calendly, config.identifier, start, end),
+                _slot_duration(providers.calendly.get_event_type(calendly, config.identifier)),
             )
+            by_start = {to_utc(s.start_at): s.seats for s in open_slots}
+            slots = sorted(by_start)
+            if any(n is not None and n != 1 for n in by_start.values()):
+                seats = [by_start[t] or 1 for t in slots]
     except ProviderError as exc:
         return SourceFetch(config, None, error_kind(exc), str(exc))
     except MissingCredentials as exc:
         return SourceFetch(config, None, "not_configured", exc.detail)
     except SecretDecryptionError as exc:
         return SourceFetch(config, None, "credentials", str(exc))
-    return SourceFetch(config, normalise_slots(slots))
+    return SourceFetch(config, slots, seats=seats, slot_duration_minutes=duration)
+
+
+async def _slot_duration(lookup: Awaitable[GhlCalendar | CalendlyEventType]) -> int | None:
+    """The slot length in minutes; None when the provider does not say or the lookup fails,
+    which must not fail the refresh of the slots themselves."""
+    try:
+        found = await lookup
+    except ProviderError as exc:
+        logger.info("slot length lookup failed: %s", exc)
+        return None
+    if isinstance(found, GhlCalendar):
+        return found.slot_duration_minutes
+    return found.duration_minutes
 
 
 def normalise_slots(slots: list[datetime]) -> list[datetime]:
@@ -192,6 +223,8 @@ async def apply_refresh(
                 range_start_at=fetched.attempted_at,
                 range_end_at=fetched.range_end_at,
                 attempted_at=fetched.attempted_at,
+                seats=result.seats,
+                slot_duration_minutes=result.slot_duration_minutes,
             )
         else:
             stored = await repository.store_failure(

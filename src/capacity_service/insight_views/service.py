@@ -121,6 +121,12 @@ def distinct_identifiers(served: Mapping[AvailabilitySource, Served]) -> dict[st
     return distinct
 
 
+def fetched(entry: Served) -> bool:
+    """Whether the source's open slots are known; until then a percentage would be a false 100%
+    (the metric's rule, capacity/service.py)."""
+    return entry.row is not None and entry.row.fetched_at is not None
+
+
 def _row_ids(entries: Iterable[Served]) -> list[uuid.UUID]:
     return [e.row.id for e in entries if e.row is not None]
 
@@ -162,6 +168,12 @@ async def capacity_forecast(
         curve,
     )
     level, notes = pacing.confidence(curve, history_days=history_days, horizon=window_days)
+    known = capacity.booked_pct is not None
+    if not known and capacity.booked_slots:
+        notes.append(
+            "A source's availability has never been fetched: percentages and full days are "
+            "unknown until the refresh runs."
+        )
     if history.without_booked_at:
         notes.append(
             f"{history.without_booked_at} held bookings without a booking time were left out."
@@ -173,11 +185,11 @@ async def capacity_forecast(
         timezone=zone,
         history_days=history_days,
         booked_pct=capacity.booked_pct,
-        projected_booked_pct=percent(result.projected_booked, result.capacity),
+        projected_booked_pct=percent(result.projected_booked, result.capacity) if known else None,
         booked_slots=capacity.booked_slots,
         projected_booked_slots=_one_decimal(result.projected_booked),
         total_slots=capacity.total_slots,
-        first_full_date=result.first_full_date,
+        first_full_date=result.first_full_date if known else None,
         confidence=ForecastConfidence(
             level=level,
             history_bookings=curve.bookings,
@@ -197,8 +209,8 @@ async def capacity_forecast(
                 available_slots=p.available,
                 curve_share=round(p.share, 4),
                 projected_booked_slots=_one_decimal(p.projected_booked),
-                projected_booked_pct=percent(p.projected_booked, p.capacity),
-                projected_full=p.projected_full,
+                projected_booked_pct=percent(p.projected_booked, p.capacity) if known else None,
+                projected_full=p.projected_full and known,
             )
             for p in result.days
         ],
@@ -237,6 +249,7 @@ async def capacity_heatmap(
     distinct = distinct_identifiers(
         served_sources(workspace, await repository.cache_rows(workspace.id))
     )
+    known = all(fetched(e) for e in distinct.values())
 
     slots = await repository.slots_by_day_hour(
         _row_ids(distinct.values()), start=window.start, end=window.end, timezone=zone
@@ -275,7 +288,7 @@ async def capacity_heatmap(
                     hour=c.hour,
                     booked_slots=c.booked,
                     available_slots=c.available or 0,
-                    booked_pct=booked_pct(c.booked, c.available or 0),
+                    booked_pct=booked_pct(c.booked, c.available or 0) if known else None,
                 )
                 for c in window_grid
             ],
@@ -344,8 +357,10 @@ def _source_minutes(
         typical.get(entry.config.identifier),
     )
     n_available = sum(b.count for b in row_buckets)
-    if duration is None:
-        available_minutes: float | None = None if n_available else 0.0
+    if not fetched(entry):
+        available_minutes: float | None = None
+    elif duration is None:
+        available_minutes = None if n_available else 0.0
     else:
         available_minutes = open_minutes(row_buckets, duration)
     return _SourceMinutes(
@@ -474,16 +489,19 @@ class _Raw:
     available_slots: int
     booked_minutes: float
     available_minutes: float | None
+    known: bool
+    """The open slots were fetched; otherwise no percentage is shown."""
 
 
 def _raw(state: _State, booked_slots: int, booked_minutes: float, *, projected: bool) -> _Raw:
     ordered = sorted((state.slots if projected else state.baseline).items())
+    known = fetched(state.entry)
     available_minutes = (
         None
-        if state.duration is None and ordered
+        if not known or (state.duration is None and ordered)
         else open_minutes(gap_buckets(ordered, state.next_after), state.duration or 0.0)
     )
-    return _Raw(booked_slots, len(ordered), booked_minutes, available_minutes)
+    return _Raw(booked_slots, len(ordered), booked_minutes, available_minutes, known)
 
 
 def _sum_raw(parts: Iterable[_Raw]) -> _Raw:
@@ -494,12 +512,13 @@ def _sum_raw(parts: Iterable[_Raw]) -> _Raw:
         available_slots=sum(p.available_slots for p in parts),
         booked_minutes=sum(p.booked_minutes for p in parts),
         available_minutes=None if unknown else sum(p.available_minutes or 0.0 for p in parts),
+        known=all(p.known for p in parts),
     )
 
 
 def _figures(raw: _Raw) -> WhatIfFigures:
     return WhatIfFigures(
-        booked_pct=booked_pct(raw.booked_slots, raw.available_slots),
+        booked_pct=booked_pct(raw.booked_slots, raw.available_slots) if raw.known else None,
         booked_slots=raw.booked_slots,
         available_slots=raw.available_slots,
         booked_minutes=_one_decimal(raw.booked_minutes),
