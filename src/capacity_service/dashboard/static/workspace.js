@@ -207,6 +207,9 @@ async function loadWorkspace() {
   const grid = $("kpis");
   grid.replaceChildren($("capacity-card"), ...otherCards(analytics));
   if (analytics.capacity) renderCapacity(analytics.capacity);
+  document.dispatchEvent(new CustomEvent("workspace:loaded", {
+    detail: { workspaceId: state.workspaceId, windowDays: state.windowDays },
+  }));
   document.body.dataset.loaded = "true";
 }
 
