@@ -18,10 +18,7 @@ TASK_MODULES: tuple[str, ...] = (
     "capacity_service.availability.tasks",
     "capacity_service.backfill.tasks",
     "capacity_service.alerts.tasks",
-    # RECONCILE: add its tasks module here (e.g. "capacity_service.appointments.tasks") with
-    # TASKS = [Task("reconcile.workspace", handler)] and
-    # SCHEDULES = [WorkspaceSchedule("reconcile.workspace", lambda s: s.reconcile_interval_seconds)]
-    # so every workspace is reconciled hourly (appointments starting in the window), spread out.
+    "capacity_service.reconcile.tasks",
 )
 
 TaskHandler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
