@@ -109,6 +109,11 @@ async def test_workspace_figures_and_capacity(
         "fetchedAtIso": "2026-03-01T11:50:00.000Z",
         "isStale": False,
         "lastError": None,
+        "configured": True,
+        "lastSuccessAtIso": "2026-03-01T11:50:00.000Z",
+        "lastErrorKind": None,
+        "lastErrorAtIso": None,
+        "consecutiveFailures": 0,
     }
     assert len(capacity["daily"]) == 8
     assert body["capacityUnavailableReason"] is None

@@ -82,6 +82,11 @@ async def test_most_constrained_first_with_unknown_last(
         "fetchedAtIso": "2026-03-01T11:55:00.000Z",
         "isStale": False,
         "lastError": None,
+        "configured": True,
+        "lastSuccessAtIso": "2026-03-01T11:55:00.000Z",
+        "lastErrorKind": None,
+        "lastErrorAtIso": None,
+        "consecutiveFailures": 0,
     }
 
 

@@ -30,6 +30,9 @@ class CacheRow:
     fetched_at: dt.datetime | None
     range_end_at: dt.datetime | None
     last_error: str | None
+    last_error_kind: str | None
+    last_error_at: dt.datetime | None
+    consecutive_failures: int
 
 
 def _local_day(column: Any, timezone: str) -> Any:
@@ -48,9 +51,12 @@ class CapacityRepository(Repository):
                 cache.fetched_at,
                 cache.range_end_at,
                 cache.last_error,
+                cache.last_error_kind,
+                cache.last_error_at,
+                cache.consecutive_failures,
             ).where(cache.workspace_id == workspace_id)
         )
-        return [CacheRow(*row) for row in result.all()]
+        return [CacheRow(**row._asdict()) for row in result.all()]
 
     async def slots_by_day(
         self,
@@ -117,6 +123,9 @@ class SourceOverview:
     fetched_at: dt.datetime | None
     is_stale: bool
     last_error: str | None
+    last_error_kind: str | None
+    last_error_at: dt.datetime | None
+    consecutive_failures: int
 
 
 @dataclass(frozen=True)
@@ -127,9 +136,13 @@ class WorkspaceOverview:
     booked: int
     available: int
     unattributed: int
+    configured: bool
     fetched_at: dt.datetime | None
     is_stale: bool
     last_error: str | None
+    last_error_kind: str | None
+    last_error_at: dt.datetime | None
+    consecutive_failures: int
     sources: dict[AvailabilitySource, SourceOverview]
 
 
@@ -163,7 +176,8 @@ src AS (
     ) AS resolved
 ),
 served AS (
-    SELECT src.*, c.fetched_at, c.range_end_at, c.last_error,
+    SELECT src.*, c.fetched_at, c.range_end_at, c.last_error, c.last_error_kind,
+           c.last_error_at, coalesce(c.consecutive_failures, 0) AS consecutive_failures,
            CASE WHEN c.id IS NULL THEN 0 ELSE
                width_bucket(CAST(:end AS timestamptz) - interval '1 microsecond', c.slots)
                - width_bucket(CAST(:start AS timestamptz) - interval '1 microsecond', c.slots)
@@ -210,7 +224,12 @@ meta AS (
            CASE WHEN bool_and(fetched_at IS NOT NULL) THEN min(fetched_at) END AS fetched_at,
            bool_or(is_stale) AS is_stale,
            (array_agg(last_error ORDER BY source)
-               FILTER (WHERE last_error IS NOT NULL))[1] AS last_error
+               FILTER (WHERE last_error IS NOT NULL))[1] AS last_error,
+           (array_agg(last_error_kind ORDER BY source)
+               FILTER (WHERE last_error IS NOT NULL))[1] AS last_error_kind,
+           (array_agg(last_error_at ORDER BY source)
+               FILTER (WHERE last_error IS NOT NULL))[1] AS last_error_at,
+           max(consecutive_failures) AS consecutive_failures
     FROM per_source WHERE identifier IS NOT NULL
     GROUP BY workspace_id
 ),
@@ -230,13 +249,18 @@ overview AS (
            CASE WHEN m.all_fetched AND c.booked + c.available > 0
                 THEN round(100.0 * c.booked / (c.booked + c.available), 1) END AS booked_pct,
            m.fetched_at, coalesce(m.is_stale, true) AS is_stale, m.last_error,
+           m.last_error_kind, m.last_error_at,
+           coalesce(m.consecutive_failures, 0) AS consecutive_failures,
+           m.workspace_id IS NOT NULL AS configured,
            coalesce(u.n, 0) AS unattributed,
            d.provider AS d_provider, d.identifier AS d_identifier, d.booked AS d_booked,
            d.available AS d_available, d.fetched_at AS d_fetched_at, d.is_stale AS d_is_stale,
-           d.last_error AS d_last_error,
+           d.last_error AS d_last_error, d.last_error_kind AS d_last_error_kind,
+           d.last_error_at AS d_last_error_at, d.consecutive_failures AS d_consecutive_failures,
            x.provider AS x_provider, x.identifier AS x_identifier, x.booked AS x_booked,
            x.available AS x_available, x.fetched_at AS x_fetched_at, x.is_stale AS x_is_stale,
-           x.last_error AS x_last_error
+           x.last_error AS x_last_error, x.last_error_kind AS x_last_error_kind,
+           x.last_error_at AS x_last_error_at, x.consecutive_failures AS x_consecutive_failures
     FROM workspace AS w
     JOIN per_source AS d ON d.workspace_id = w.id AND d.source = 'DEFAULT'
     JOIN per_source AS x ON x.workspace_id = w.id AND x.source = 'DIRECT_BOOK'
@@ -272,6 +296,9 @@ def _source_overview(row: Any, prefix: str) -> SourceOverview:
         fetched_at=getattr(row, f"{prefix}_fetched_at"),
         is_stale=bool(getattr(row, f"{prefix}_is_stale")),
         last_error=getattr(row, f"{prefix}_last_error"),
+        last_error_kind=getattr(row, f"{prefix}_last_error_kind"),
+        last_error_at=getattr(row, f"{prefix}_last_error_at"),
+        consecutive_failures=int(getattr(row, f"{prefix}_consecutive_failures")),
     )
 
 
@@ -314,9 +341,13 @@ class CapacityOverviewRepository(Repository):
                 booked=int(row.booked),
                 available=int(row.available),
                 unattributed=int(row.unattributed),
+                configured=bool(row.configured),
                 fetched_at=row.fetched_at,
                 is_stale=bool(row.is_stale),
                 last_error=row.last_error,
+                last_error_kind=row.last_error_kind,
+                last_error_at=row.last_error_at,
+                consecutive_failures=int(row.consecutive_failures),
                 sources={
                     AvailabilitySource.DEFAULT: _source_overview(row, "d"),
                     AvailabilitySource.DIRECT_BOOK: _source_overview(row, "x"),

@@ -21,6 +21,24 @@ class CacheMeta(ResponseSchema):
         "before the window ends."
     )
     last_error: str | None = Field(description="The last refresh error, if the refresh failed.")
+    configured: bool = Field(
+        description="Whether an identifier is configured for the source (combined: for any)."
+    )
+    last_success_at_iso: str | None = Field(
+        description="Last successful refresh of the configured identifier (combined: the oldest "
+        "of the configured sources, null while one has never succeeded); null if never."
+    )
+    last_error_kind: str | None = Field(
+        description="Kind of lastError: authentication, not_found, rate_limited, unavailable "
+        "(provider down), bad_request, response, not_configured (no provider token) or "
+        "credentials (token unreadable). Combined: of the same source as lastError."
+    )
+    last_error_at_iso: str | None = Field(
+        description="When lastError happened (combined: of the same source as lastError)."
+    )
+    consecutive_failures: int = Field(
+        description="Failed refreshes since the last success (combined: the most of any source)."
+    )
 
 
 class SlotFigures(ResponseSchema):

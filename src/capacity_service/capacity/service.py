@@ -17,7 +17,8 @@ Choices the definitions leave open:
 - An unconfigured source has null provider and identifier, zero counts, a null percentage and a
   `cacheMeta` of never fetched (stale). Combined `cacheMeta` covers the configured sources only
   (oldest `fetchedAt`, null if one was never fetched; stale if any is; the first error in source
-  order); with no source configured it reads as never fetched.
+  order, with its kind and time; the most consecutive failures; configured if any is); with no
+  source configured it reads as never fetched and not configured.
 - Percentages have one decimal, rounded half up.
 """
 
@@ -50,7 +51,17 @@ from capacity_service.kit.time import iso_utc, iso_utc_or_none, to_utc
 from capacity_service.models import Workspace
 from capacity_service.workspaces.sources import SourceConfig, configured_sources
 
-NEVER_FETCHED = CacheMeta(fetched_at_iso=None, is_stale=True, last_error=None)
+NEVER_FETCHED = CacheMeta(
+    fetched_at_iso=None,
+    is_stale=True,
+    last_error=None,
+    configured=False,
+    last_success_at_iso=None,
+    last_error_kind=None,
+    last_error_at_iso=None,
+    consecutive_failures=0,
+)
+CONFIGURED_NEVER_FETCHED = NEVER_FETCHED.model_copy(update={"configured": True})
 
 
 @dataclass(frozen=True)
@@ -113,15 +124,46 @@ def serving_row(rows: Iterable[CacheRow], config: SourceConfig) -> CacheRow | No
     )
 
 
+def cache_meta(
+    *,
+    configured: bool,
+    fetched_at: dt.datetime | None,
+    is_stale: bool,
+    last_error: str | None,
+    last_error_kind: str | None,
+    last_error_at: dt.datetime | None,
+    consecutive_failures: int,
+) -> CacheMeta:
+    fetched_at_iso = iso_utc_or_none(fetched_at)
+    return CacheMeta(
+        fetched_at_iso=fetched_at_iso,
+        is_stale=is_stale,
+        last_error=last_error,
+        configured=configured,
+        # The cache keeps fetched_at from the last success: a failure never moves it.
+        last_success_at_iso=fetched_at_iso,
+        last_error_kind=last_error_kind,
+        last_error_at_iso=iso_utc_or_none(last_error_at),
+        consecutive_failures=consecutive_failures,
+    )
+
+
 def combine_meta(metas: list[CacheMeta]) -> CacheMeta:
     if not metas:
         return NEVER_FETCHED
     fetched = [m.fetched_at_iso for m in metas]
+    # ISO UTC strings of one format sort as the instants they name.
+    oldest = None if None in fetched else min(f for f in fetched if f is not None)
+    failing = next((m for m in metas if m.last_error), None)
     return CacheMeta(
-        # ISO UTC strings of one format sort as the instants they name.
-        fetched_at_iso=None if None in fetched else min(f for f in fetched if f is not None),
+        fetched_at_iso=oldest,
         is_stale=any(m.is_stale for m in metas),
-        last_error=next((m.last_error for m in metas if m.last_error), None),
+        last_error=failing.last_error if failing else None,
+        configured=any(m.configured for m in metas),
+        last_success_at_iso=oldest,
+        last_error_kind=failing.last_error_kind if failing else None,
+        last_error_at_iso=failing.last_error_at_iso if failing else None,
+        consecutive_failures=max(m.consecutive_failures for m in metas),
     )
 
 
@@ -185,12 +227,16 @@ async def compute_capacity(
         n_booked = _sum_days(booked, entry.config.identifier)
         n_available = 0 if entry.row is None else _sum_days(slots, entry.row.id)
         meta = (
-            NEVER_FETCHED
+            CONFIGURED_NEVER_FETCHED
             if entry.row is None
-            else CacheMeta(
-                fetched_at_iso=iso_utc_or_none(entry.row.fetched_at),
+            else cache_meta(
+                configured=True,
+                fetched_at=entry.row.fetched_at,
                 is_stale=is_stale(entry.row, window, now, staleness_threshold),
                 last_error=entry.row.last_error,
+                last_error_kind=entry.row.last_error_kind,
+                last_error_at=entry.row.last_error_at,
+                consecutive_failures=entry.row.consecutive_failures,
             )
         )
         return SourceCapacity(
@@ -255,10 +301,14 @@ def _overview_source(source: SourceOverview) -> SourceCapacity:
     if source.identifier is None:
         meta = NEVER_FETCHED
     else:
-        meta = CacheMeta(
-            fetched_at_iso=iso_utc_or_none(source.fetched_at),
+        meta = cache_meta(
+            configured=True,
+            fetched_at=source.fetched_at,
             is_stale=source.is_stale,
             last_error=source.last_error,
+            last_error_kind=source.last_error_kind,
+            last_error_at=source.last_error_at,
+            consecutive_failures=source.consecutive_failures,
         )
     fetched = source.identifier is not None and source.fetched_at is not None
     return SourceCapacity(
@@ -306,12 +356,14 @@ async def capacity_overview(
             total_slots=row.booked + row.available,
             constrained=row.booked_pct is not None and row.booked_pct >= threshold_pct,
             unattributed_booked_slots=row.unattributed,
-            cache_meta=(
-                CacheMeta(
-                    fetched_at_iso=iso_utc_or_none(row.fetched_at),
-                    is_stale=row.is_stale,
-                    last_error=row.last_error,
-                )
+            cache_meta=cache_meta(
+                configured=row.configured,
+                fetched_at=row.fetched_at,
+                is_stale=row.is_stale,
+                last_error=row.last_error,
+                last_error_kind=row.last_error_kind,
+                last_error_at=row.last_error_at,
+                consecutive_failures=row.consecutive_failures,
             ),
             breakdown=CapacityBreakdown(
                 default=_overview_source(row.sources[AvailabilitySource.DEFAULT]),
