@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from capacity_service.alerts.dispatch import EVALUATE_ENTRYPOINT
 from capacity_service.alerts.tasks import evaluate_task
@@ -27,6 +27,7 @@ GHL_TOKEN = "ghl-token-alerts"
 
 
 async def test_a_401_on_refresh_records_an_authentication_signal_and_opens_one_alert(
+    engine: AsyncEngine,
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     providers: ProviderClients,
@@ -48,7 +49,11 @@ async def test_a_401_on_refresh_records_an_authentication_signal_and_opens_one_a
     fake.revoke_token(GHL_TOKEN)
     context = JobContext(
         resources=WorkerResources(
-            settings=settings, sessionmaker=sessionmaker, providers=providers, cipher=cipher
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            providers=providers,
+            cipher=cipher,
         ),
         job_id=0,
     )

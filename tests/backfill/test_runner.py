@@ -312,7 +312,7 @@ async def test_job_handler_runs_the_queued_run(
         run = BackfillRun(workspace_id=seeded.workspace_id, status="queued", errors=[])
         session.add(run)
     resources = WorkerResources(
-        settings=settings, sessionmaker=db, providers=providers, cipher=cipher
+        settings=settings, engine=engine, sessionmaker=db, providers=providers, cipher=cipher
     )
 
     await run_backfill_job(

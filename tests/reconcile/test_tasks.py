@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from capacity_service.config import Settings
 from capacity_service.jobs.context import JobContext, WorkerResources
@@ -56,6 +56,7 @@ def test_reconcile_runs_on_the_reconcile_interval() -> None:
 
 
 async def test_the_reconcile_job_writes_upcoming_bookings_even_when_another_provider_fails(
+    engine: AsyncEngine,
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     double: FakeProviderServer,
@@ -81,7 +82,11 @@ async def test_the_reconcile_job_writes_upcoming_bookings_even_when_another_prov
         calendly_organization_uri=DEFAULT_CALENDLY_ORGANIZATION,
     )
     resources = WorkerResources(
-        settings=settings, sessionmaker=sessionmaker, providers=double_clients, cipher=cipher
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        providers=double_clients,
+        cipher=cipher,
     )
 
     await reconcile_task(

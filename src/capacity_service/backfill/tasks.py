@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from capacity_service.backfill.runner import backfill_appointment_attribution
 from capacity_service.jobs.context import JobContext
@@ -28,19 +28,12 @@ async def enqueue_backfill(
     return job.id
 
 
-def engine_of(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    """The engine behind the worker's sessions: the workspace lock needs a connection of its own."""
-    bind = sessionmaker.kw.get("bind")
-    if not isinstance(bind, AsyncEngine):
-        raise TypeError("the backfill job needs a sessionmaker bound to an engine")
-    return bind
-
-
 async def run_backfill_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     await backfill_appointment_attribution(
         uuid.UUID(payload["workspaceId"]),
         run_id=uuid.UUID(payload["runId"]),
-        engine=engine_of(ctx.sessionmaker),
+        # The workspace lock is held on a connection of its own, outside the run's sessions.
+        engine=ctx.engine,
         sessionmaker=ctx.sessionmaker,
         providers=ctx.providers,
         cipher=ctx.cipher,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from capacity_service.config import Settings
 from capacity_service.kit.secrets import SecretCipher
@@ -16,6 +16,8 @@ class WorkerResources:
     """Built once per worker process and shared by every job it runs."""
 
     settings: Settings
+    engine: AsyncEngine
+    """For work that needs a connection outside any session (e.g. a session-level lock)."""
     sessionmaker: async_sessionmaker[AsyncSession]
     providers: ProviderClients
     cipher: SecretCipher
@@ -29,6 +31,10 @@ class JobContext:
     @property
     def settings(self) -> Settings:
         return self.resources.settings
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.resources.engine
 
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:

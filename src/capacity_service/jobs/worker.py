@@ -72,6 +72,7 @@ async def worker_resources(
     try:
         yield WorkerResources(
             settings=settings,
+            engine=engine,
             sessionmaker=create_sessionmaker(engine),
             providers=clients,
             cipher=SecretCipher(settings.fernet_keys),
