@@ -22,7 +22,7 @@ from capacity_service.dashboard.endpoints import router as dashboard_router
 from capacity_service.data_quality.endpoints import admin_router as admin_data_quality_router
 from capacity_service.data_quality.endpoints import router as data_quality_router
 from capacity_service.db import create_engine, create_sessionmaker
-from capacity_service.exceptions import install_exception_handlers
+from capacity_service.exceptions import document_error_shape, install_exception_handlers
 from capacity_service.health.endpoints import router as health_router
 from capacity_service.insight_views.endpoints import router as insight_views_router
 from capacity_service.insights.endpoints import router as insights_router
@@ -115,6 +115,7 @@ def create_app(
     app.state.cipher = SecretCipher(settings.fernet_keys)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     install_exception_handlers(app)
+    document_error_shape(app)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -24,6 +24,14 @@ def _valid_uri(value: str | None) -> str | None:
     return value
 
 
+def _header_safe_token(value: str | None) -> str | None:
+    """Tokens travel in an Authorization header: anything but visible ASCII would fail every
+    provider call later, so it is refused now."""
+    if value is not None and not all("!" <= c <= "~" for c in value):
+        raise ValueError("must be visible ASCII characters without spaces")
+    return value
+
+
 class WorkspaceSettingsFields(Schema):
     """Calendar settings and provider credentials; secrets are write-only."""
 
@@ -50,6 +58,7 @@ class WorkspaceSettingsFields(Schema):
         "calendly_default_event_type_uri",
         "calendly_direct_book_event_type_uri",
     )(_valid_uri)
+    _tokens = field_validator("ghl_access_token", "calendly_access_token")(_header_safe_token)
 
 
 class WorkspaceCreate(WorkspaceSettingsFields):

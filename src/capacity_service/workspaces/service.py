@@ -72,13 +72,14 @@ def to_read(workspace: Workspace) -> WorkspaceRead:
 
 
 async def _flush_unique(session: AsyncSession, workspace: Workspace) -> Workspace:
+    """A taken location is 409. No savepoint: opening one would flush the pending change
+    outside it, and the request's transaction is rolled back on the error anyway. The location
+    is read first: after a failed flush the row's attributes can no longer be loaded."""
+    location_id = workspace.ghl_location_id
     try:
-        async with session.begin_nested():
-            await session.flush()
+        await session.flush()
     except IntegrityError:
-        raise Conflict(
-            f"HighLevel location {workspace.ghl_location_id} belongs to another workspace"
-        ) from None
+        raise Conflict(f"HighLevel location {location_id} belongs to another workspace") from None
     await session.refresh(workspace)
     return workspace
 
