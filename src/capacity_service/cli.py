@@ -125,6 +125,13 @@ def backfill(
         int | None,
         typer.Option(min=1, max=100, help="Lookups in flight per provider account."),
     ] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="Also ask again about rows an earlier run marked as permanently failed.",
+        ),
+    ] = False,
 ) -> None:
     """Fill missing appointment attribution from the providers, here and now, with progress.
 
@@ -137,7 +144,9 @@ def backfill(
     settings = resolve_settings()
     try:
         summary = asyncio.run(
-            backfill_in_foreground(settings, workspace_id, concurrency=concurrency)
+            backfill_in_foreground(
+                settings, workspace_id, concurrency=concurrency, retry_failed=retry_failed
+            )
         )
     except CapacityServiceError as exc:
         fail(exc.detail)
@@ -148,6 +157,8 @@ def backfill(
     if summary.status == "already_running":
         typer.echo(f"another process is running backfill {summary.run_id} of this workspace")
         raise typer.Exit(code=1)
+    if summary.failed_rows_cleared:
+        typer.echo(f"cleared {summary.failed_rows_cleared} earlier lookup failures to ask again")
     typer.echo(
         f"run {summary.run_id} {summary.status}: {summary.ghl_updated} HighLevel and "
         f"{summary.calendly_updated} Calendly appointments attributed of {summary.total}, "

@@ -19,6 +19,7 @@ async def backfill_in_foreground(
     workspace_id: uuid.UUID,
     *,
     concurrency: int | None = None,
+    retry_failed: bool = False,
     console: Console | None = None,
 ) -> BackfillSummary:
     from capacity_service.main import build_providers
@@ -58,6 +59,7 @@ async def backfill_in_foreground(
                 concurrency=concurrency or settings.backfill_concurrency,
                 batch_size=settings.backfill_batch_size,
                 on_progress=show,
+                retry_failed=retry_failed,
             )
     finally:
         await providers.aclose()

@@ -49,21 +49,24 @@ class FoundAttribution:
     calendly_scheduled_event_uri: str | None = None
 
 
-def _pending(provider: Provider) -> ColumnElement[bool]:
-    """Rows of `provider` still to look up: no attribution and no permanent lookup failure."""
+def _unattributed(provider: Provider) -> ColumnElement[bool]:
+    """Rows of `provider` the provider could attribute and that still lack it."""
     if provider is Provider.GHL:
-        missing = and_(
+        return and_(
             Appointment.ghl_appointment_id.is_not(None), Appointment.ghl_calendar_id.is_(None)
         )
-    else:
-        missing = and_(
-            or_(
-                Appointment.calendly_invitee_uri.is_not(None),
-                Appointment.calendly_scheduled_event_uri.is_not(None),
-            ),
-            Appointment.calendly_event_type_uri.is_(None),
-        )
-    return and_(missing, Appointment.attribution_lookup_error.is_(None))
+    return and_(
+        or_(
+            Appointment.calendly_invitee_uri.is_not(None),
+            Appointment.calendly_scheduled_event_uri.is_not(None),
+        ),
+        Appointment.calendly_event_type_uri.is_(None),
+    )
+
+
+def _pending(provider: Provider) -> ColumnElement[bool]:
+    """Rows of `provider` still to look up: no attribution and no permanent lookup failure."""
+    return and_(_unattributed(provider), Appointment.attribution_lookup_error.is_(None))
 
 
 class BackfillRunRepository(Repository):
@@ -219,6 +222,22 @@ class AttributionRepository(Repository):
             .execution_options(synchronize_session=False)
         )
         return len((await self.session.execute(statement)).all())
+
+    async def clear_lookup_errors(self, workspace_id: uuid.UUID) -> int:
+        """Forget the permanent lookup failures of rows still unattributed, so the next run
+        asks about them again; the number of rows cleared."""
+        result = await self.session.execute(
+            update(Appointment)
+            .where(
+                Appointment.workspace_id == workspace_id,
+                Appointment.attribution_lookup_error.is_not(None),
+                or_(*(_unattributed(provider) for provider in Provider)),
+            )
+            .values(attribution_lookup_error=None, attribution_lookup_failed_at=None)
+            .returning(Appointment.id)
+            .execution_options(synchronize_session=False)
+        )
+        return len(result.all())
 
     async def mark_lookup_failed(
         self, appointment_id: uuid.UUID, provider: Provider, message: str, *, now: datetime

@@ -82,22 +82,26 @@ async def backfill_appointment_attribution(
     batch_size: int = DEFAULT_BATCH_SIZE,
     flush_seconds: float = 1.0,
     on_progress: ProgressCallback | None = None,
+    retry_failed: bool = False,
 ) -> BackfillSummary:
     """Fill missing attribution of the workspace's appointments; the run's summary.
 
-    Without `run_id` a run is made (or a queued one taken over). If another process is running
+    Without `run_id` a run is made (or a queued one taken over); `retry_failed` then clears the
+    permanent lookup errors first (see `request_backfill`). If another process is running
     the workspace's backfill, nothing is fetched and the status is `already_running`. `engine`
     provides the connection that holds the workspace lock for the length of the run.
     """
     if concurrency < 1 or batch_size < 1:
         raise ValueError("concurrency and batch_size must be at least 1")
+    cleared = 0
     if run_id is None:
         async with sessionmaker() as session, session.begin():
-            started = await request_backfill(session, workspace_id)
+            started = await request_backfill(session, workspace_id, retry_failed=retry_failed)
         run_id = started.run.id
+        cleared = started.failed_rows_cleared
     async with workspace_backfill_lock(engine, workspace_id) as held:
         if not held:
-            return await _summary(sessionmaker, run_id, status="already_running")
+            return await _summary(sessionmaker, run_id, status="already_running", cleared=cleared)
         backfill = _Backfill(
             workspace_id,
             run_id,
@@ -110,11 +114,15 @@ async def backfill_appointment_attribution(
             on_progress=on_progress,
         )
         await backfill.run()
-    return await _summary(sessionmaker, run_id)
+    return await _summary(sessionmaker, run_id, cleared=cleared)
 
 
 async def _summary(
-    sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID, *, status: str | None = None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    run_id: uuid.UUID,
+    *,
+    status: str | None = None,
+    cleared: int = 0,
 ) -> BackfillSummary:
     async with sessionmaker() as session:
         run = await BackfillRunRepository(session).get(run_id)
@@ -128,6 +136,7 @@ async def _summary(
         calendly_updated=run.calendly_updated,
         error_count=run.error_count,
         errors=[BackfillError.model_validate(e) for e in run.errors],
+        failed_rows_cleared=cleared,
     )
 
 

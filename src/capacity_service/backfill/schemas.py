@@ -4,7 +4,7 @@ from typing import Literal
 from pydantic import Field
 
 from capacity_service.kit.enums import Provider
-from capacity_service.kit.schemas import ResponseSchema, UtcDatetime
+from capacity_service.kit.schemas import ResponseSchema, Schema, UtcDatetime
 
 RunStatus = Literal["queued", "running", "succeeded", "failed"]
 
@@ -22,12 +22,25 @@ class BackfillError(ResponseSchema):
     at_iso: str
 
 
+class BackfillStart(Schema):
+    retry_failed: bool = Field(
+        default=False,
+        description="Also ask again about rows a previous run marked as permanently failed "
+        "(e.g. a 404 at the provider): their lookup error is cleared before the run.",
+    )
+
+
 class BackfillRequested(ResponseSchema):
     run_id: uuid.UUID
     status: RunStatus
     already_running: bool = Field(
         description="True when the workspace already had a queued or running backfill; "
         "its id is returned and no new run is made."
+    )
+    failed_rows_cleared: int = Field(
+        default=0,
+        description="Rows whose permanent lookup error was cleared for this run (retryFailed). "
+        "Always 0 while a run is already running: ask again once it has ended.",
     )
 
 
@@ -55,3 +68,4 @@ class BackfillSummary(ResponseSchema):
     calendly_updated: int
     error_count: int
     errors: list[BackfillError]
+    failed_rows_cleared: int = 0

@@ -9,7 +9,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capacity_service.backfill.lock import backfill_lock_is_free
-from capacity_service.backfill.repository import BackfillRunRepository, PendingRow
+from capacity_service.backfill.repository import (
+    AttributionRepository,
+    BackfillRunRepository,
+    PendingRow,
+)
 from capacity_service.backfill.schemas import BackfillRunRead
 from capacity_service.exceptions import NotFound
 from capacity_service.kit.enums import Provider
@@ -37,17 +41,32 @@ INTERRUPTED = "the run stopped before it finished (process ended); start a new r
 class StartedRun:
     run: BackfillRun
     already_running: bool
+    failed_rows_cleared: int = 0
 
 
-async def request_backfill(session: AsyncSession, workspace_id: uuid.UUID) -> StartedRun:
+async def request_backfill(
+    session: AsyncSession, workspace_id: uuid.UUID, *, retry_failed: bool = False
+) -> StartedRun:
     """A new queued run for the workspace, or the one already queued or running.
 
     A run left 'running' by a process that died holds no lock any more: it is closed as failed
     and a new run takes its place, which continues where it stopped (filled rows are not
     selected again).
+
+    `retry_failed` clears the permanent lookup errors of the rows still unattributed, so the
+    run asks about them again. Only while the run is queued: a running run has chosen its rows
+    already, and clearing under it would not be the retry that was asked for.
     """
     if await WorkspaceRepository(session).get(workspace_id) is None:
         raise NotFound(f"workspace {workspace_id} not found")
+    started = await _settle_run(session, workspace_id)
+    if retry_failed and started.run.status == "queued":
+        cleared = await AttributionRepository(session).clear_lookup_errors(workspace_id)
+        return StartedRun(started.run, started.already_running, failed_rows_cleared=cleared)
+    return started
+
+
+async def _settle_run(session: AsyncSession, workspace_id: uuid.UUID) -> StartedRun:
     runs = BackfillRunRepository(session)
     for _ in range(5):
         run_id = await runs.insert_queued(workspace_id)
