@@ -108,6 +108,30 @@ async def test_known_attribution_is_never_erased(session: AsyncSession) -> None:
     assert row.ghl_calendar_id == "cal-1"
 
 
+async def test_blank_attribution_is_no_attribution(session: AsyncSession) -> None:
+    """A payload with `"calendarId": ""` neither erases known attribution nor counts as one."""
+    workspace = await make_workspace(session)
+    lead = await make_lead(session, workspace)
+    await upsert_appointment_with_rollup(
+        session,
+        workspace_id=workspace.id,
+        lead_id=lead.id,
+        appointment=ghl_state("blank-first", calendar_id=" "),
+    )
+    await upsert_appointment_with_rollup(
+        session, workspace_id=workspace.id, lead_id=lead.id, appointment=ghl_state()
+    )
+    await upsert_appointment_with_rollup(
+        session,
+        workspace_id=workspace.id,
+        lead_id=lead.id,
+        appointment=ghl_state(version=T0 + timedelta(hours=1), calendar_id=""),
+    )
+    rows = {r.ghl_appointment_id: r for r in await _rows(session)}
+    assert rows["blank-first"].ghl_calendar_id is None
+    assert rows["ghl-appt-1"].ghl_calendar_id == "cal-1"
+
+
 async def test_older_event_fills_missing_attribution(session: AsyncSession) -> None:
     workspace = await make_workspace(session)
     lead = await make_lead(session, workspace)

@@ -68,7 +68,14 @@ async def test_ghl_lead_reconcile_writes_contact_appointments_with_calendar(
 
     assert route.call_count == 2
     (result,) = response.json()["results"]
-    assert result == {"provider": "ghl", "seen": 2, "written": 2, "skipped": None, "errors": []}
+    assert result == {
+        "provider": "ghl",
+        "seen": 2,
+        "written": 2,
+        "canceledMissing": 0,
+        "skipped": None,
+        "errors": [],
+    }
     rows = await _rows(session)
     assert set(rows) == {"a1", "a2"}
     assert rows["a1"].ghl_calendar_id == "cal-1"

@@ -4,8 +4,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, not_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    all_,
+    and_,
+    any_,
+    case,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.sql.dml import ReturningInsert
 
 from capacity_service.kit.enums import AppointmentStatus, Provider
@@ -32,6 +46,21 @@ class AppointmentValues:
 
 
 @dataclass(frozen=True, slots=True)
+class GhlListing:
+    """What one successful HighLevel read covered, and the appointment ids it returned.
+
+    Either one lead's contact (`lead_id`: the contact's whole list, no range) or the listed
+    `calendar_ids` of the location over [`start_from`, `start_to`).
+    """
+
+    listed_ids: frozenset[str]
+    lead_id: uuid.UUID | None = None
+    calendar_ids: frozenset[str] = frozenset()
+    start_from: datetime | None = None
+    start_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AppointmentFilter:
     status: AppointmentStatus | None = None
     provider: Provider | None = None
@@ -39,6 +68,9 @@ class AppointmentFilter:
     start_to: datetime | None = None
     attributed: bool | None = None
     lead_id: uuid.UUID | None = None
+
+
+_TEXTS = ARRAY(String)
 
 
 def _rank(status: Any) -> ColumnElement[int]:
@@ -197,6 +229,46 @@ class AppointmentRepository(Repository):
             )
         )
         return result.scalar_one_or_none()
+
+    async def get_calendly_invitee(
+        self, workspace_id: uuid.UUID, invitee_uri: str
+    ) -> Appointment | None:
+        return await self.session.scalar(
+            select(Appointment).where(
+                Appointment.workspace_id == workspace_id,
+                Appointment.calendly_invitee_uri == invitee_uri,
+            )
+        )
+
+    async def confirmed_ghl_not_listed(
+        self, workspace_id: uuid.UUID, listing: GhlListing
+    ) -> Sequence[Appointment]:
+        """CONFIRMED HighLevel rows inside the listing's scope that the listing did not return.
+
+        A calendar listing only covers rows attributed to one of its calendars and starting
+        in its range; rows without attribution are outside every calendar listing.
+        """
+        where: list[ColumnElement[bool]] = [
+            Appointment.workspace_id == workspace_id,
+            Appointment.provider == Provider.GHL,
+            Appointment.status == AppointmentStatus.CONFIRMED,
+            Appointment.ghl_appointment_id.is_not(None),
+            Appointment.ghl_appointment_id != all_(literal(sorted(listing.listed_ids), _TEXTS)),
+        ]
+        if listing.lead_id is not None:
+            where.append(Appointment.lead_id == listing.lead_id)
+        elif listing.calendar_ids and listing.start_from and listing.start_to:
+            where += [
+                Appointment.ghl_calendar_id == any_(literal(sorted(listing.calendar_ids), _TEXTS)),
+                Appointment.start_at >= listing.start_from,
+                Appointment.start_at < listing.start_to,
+            ]
+        else:
+            return []
+        rows = await self.session.scalars(
+            select(Appointment).where(*where).order_by(Appointment.start_at, Appointment.id)
+        )
+        return rows.all()
 
     async def list_for_lead(self, lead_id: uuid.UUID, provider: Provider) -> Sequence[Appointment]:
         rows = await self.session.scalars(

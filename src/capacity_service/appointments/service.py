@@ -9,6 +9,7 @@ of one appointment converge on one row.
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,7 @@ from capacity_service.appointments.repository import (
     AppointmentRepository,
     AppointmentValues,
 )
-from capacity_service.kit.enums import Provider
+from capacity_service.kit.enums import AppointmentStatus, Provider
 from capacity_service.leads.repository import LeadRepository
 from capacity_service.models import Appointment, Lead
 from capacity_service.providers.types import ProviderAppointment, ProviderContact
@@ -41,8 +42,10 @@ async def upsert_appointment_with_rollup(
 
     Idempotent on the provider identity (HighLevel appointment id, Calendly invitee URI);
     an older state (by `provider_updated_at`) does not overwrite a newer one; known
-    attribution is never erased. An existing row keeps the lead it was first written for.
-    Queues a debounced alert evaluation of the workspace with the write.
+    attribution is never erased (a blank one counts as none). An existing row keeps the lead
+    it was first written for. The new side of a Calendly reschedule also retires the old
+    booking (see `_retire_rescheduled_predecessor`). Queues a debounced alert evaluation of
+    the workspace with the write.
     """
     repository = AppointmentRepository(session)
     await repository.lock_lead(lead_id)
@@ -64,16 +67,88 @@ async def upsert_appointment_with_rollup(
             end_at=appointment.end_at,
             booked_at=appointment.booked_at,
             provider_updated_at=appointment.provider_updated_at,
-            ghl_calendar_id=appointment.ghl_calendar_id,
-            calendly_event_type_uri=appointment.calendly_event_type_uri,
-            calendly_scheduled_event_uri=appointment.calendly_event_uri,
+            ghl_calendar_id=_present(appointment.ghl_calendar_id),
+            calendly_event_type_uri=_present(appointment.calendly_event_type_uri),
+            calendly_scheduled_event_uri=_present(appointment.calendly_event_uri),
         )
     )
     if row.lead_id != lead_id:
         await repository.lock_lead(row.lead_id)
     await repository.refresh_lead_rollup(row.lead_id)
     await enqueue_alert_evaluation_after_change(session, workspace_id)
+    if appointment.provider is Provider.CALENDLY and appointment.calendly_old_invitee_uri:
+        await _retire_rescheduled_predecessor(session, workspace_id, appointment)
     return row
+
+
+def _present(value: str | None) -> str | None:
+    return value if value and value.strip() else None
+
+
+async def _retire_rescheduled_predecessor(
+    session: AsyncSession, workspace_id: uuid.UUID, successor: ProviderAppointment
+) -> None:
+    """Mark the old invitee of a Calendly reschedule RESCHEDULED, if we hold it.
+
+    The old invitee's own `invitee.canceled` says the same, but may arrive late or never; until
+    it does, the old booking would still count. The old invitee is canceled for good once a
+    successor exists, so the successor's newest known time is a safe version for that state,
+    and either webhook arriving first leaves the same row. A predecessor we never held is not
+    created: its times and lead are unknown here.
+    """
+    assert successor.calendly_old_invitee_uri is not None
+    held = await AppointmentRepository(session).get_calendly_invitee(
+        workspace_id, successor.calendly_old_invitee_uri
+    )
+    if held is None or held.status is AppointmentStatus.RESCHEDULED:
+        return
+    versions = [v for v in (successor.booked_at, successor.provider_updated_at) if v is not None]
+    await upsert_appointment_with_rollup(
+        session,
+        workspace_id=workspace_id,
+        lead_id=held.lead_id,
+        appointment=ProviderAppointment(
+            provider=Provider.CALENDLY,
+            external_id=successor.calendly_old_invitee_uri,
+            attribution=held.calendly_event_type_uri,
+            status=AppointmentStatus.RESCHEDULED,
+            provider_status="rescheduled",
+            start_at=held.start_at,
+            end_at=held.end_at,
+            provider_updated_at=max(versions) if versions else None,
+            booked_at=held.booked_at,
+            calendly_event_uri=held.calendly_scheduled_event_uri,
+            calendly_new_invitee_uri=successor.external_id,
+        ),
+    )
+
+
+async def cancel_missing_at_provider(
+    session: AsyncSession, held: Appointment, *, missing_since: datetime
+) -> Appointment:
+    """Write CANCELED for a held HighLevel appointment the provider no longer has
+    (providers.md §2.6, "missing on reconcile").
+
+    The version is the moment the provider was read without it, so a provider event made
+    after that read (a re-booking, a restore) still wins, and an older one does not undo it.
+    """
+    assert held.ghl_appointment_id is not None, "only HighLevel appointments go missing"
+    return await upsert_appointment_with_rollup(
+        session,
+        workspace_id=held.workspace_id,
+        lead_id=held.lead_id,
+        appointment=ProviderAppointment(
+            provider=Provider.GHL,
+            external_id=held.ghl_appointment_id,
+            attribution=held.ghl_calendar_id,
+            status=AppointmentStatus.CANCELED,
+            provider_status="missing",
+            start_at=held.start_at,
+            end_at=held.end_at,
+            provider_updated_at=missing_since,
+            booked_at=held.booked_at,
+        ),
+    )
 
 
 async def lead_for_provider_contact(

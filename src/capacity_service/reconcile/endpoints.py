@@ -59,6 +59,7 @@ async def reconcile(
                 provider=r.provider,
                 seen=r.seen,
                 written=r.written,
+                canceled_missing=r.canceled_missing,
                 skipped=r.skipped,
                 errors=r.errors,
             )

@@ -23,6 +23,10 @@ class ReconcileProviderResult(ResponseSchema):
     provider: Provider
     seen: int = Field(description="Appointments the provider reported.")
     written: int = Field(description="Appointments passed through the upsert.")
+    canceled_missing: int = Field(
+        description="HighLevel appointments held as CONFIRMED in the reconciled scope that the "
+        "provider no longer lists nor finds: written as CANCELED."
+    )
     skipped: str | None = Field(description="Why the provider was not asked, if it was not.")
     errors: list[str]
 

@@ -7,8 +7,16 @@ rest: it is rolled back to its savepoint and reported in `errors`.
 
 Range: without `start`/`end`, from 30 days ago to 90 days ahead (appointment start times).
 Per lead, HighLevel returns the contact's whole appointment list, so no range applies.
+
+Missing on HighLevel (providers.md §2.6): after a successful listing, a CONFIRMED appointment we
+hold inside exactly that listing's scope (the lead, or the listed calendars and the range) that
+the listing did not return is looked up on its own. Not found: CANCELED, versioned at the
+listing's time. Found (moved out of the range, booked after the listing): written as the
+provider has it. A failed lookup leaves the row alone and is reported in `errors`. Calendly
+needs no such step: its listing includes canceled events and invitees.
 """
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -16,7 +24,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from capacity_service.appointments.repository import AppointmentRepository, GhlListing
 from capacity_service.appointments.service import (
+    cancel_missing_at_provider,
     record_provider_appointment,
     upsert_appointment_with_rollup,
 )
@@ -29,8 +39,9 @@ from capacity_service.leads.repository import LeadRepository
 from capacity_service.models import Lead, Workspace
 from capacity_service.providers import ProviderClients
 from capacity_service.providers.calendly.mapper import calendly_appointment
+from capacity_service.providers.errors import ProviderNotFoundError
 from capacity_service.providers.http import gather_all
-from capacity_service.providers.types import ProviderAppointment
+from capacity_service.providers.types import GhlCredentials, ProviderAppointment
 from capacity_service.workspaces.credentials import calendly_credentials, ghl_credentials
 
 logger = logging.getLogger("capacity_service.reconcile")
@@ -44,6 +55,7 @@ class ReconcileResult:
     provider: Provider
     seen: int = 0
     written: int = 0
+    canceled_missing: int = 0
     skipped: str | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -100,19 +112,80 @@ async def reconcile_ghl(
     end: datetime | None = None,
 ) -> ReconcileResult:
     """HighLevel: one lead's contact appointments, or every calendar's events of the location
-    in the range; each attributed to its `calendarId`."""
+    in the range; each attributed to its `calendarId`. Then settles what the listing lacked."""
     creds = ghl_credentials(workspace, cipher)
     result = ReconcileResult(Provider.GHL)
+    read_at = utcnow()
+    lead: Lead | None = None
     if lead_id is not None:
         lead = await _lead(session, workspace, lead_id)
         if lead.ghl_contact_id is None:
             result.skipped = "the lead has no ghlContactId"
             return result
         appointments = await providers.ghl.get_contact_appointments(creds, lead.ghl_contact_id)
-        return await _write_all(session, workspace, appointments, result, lead)
-    range_start, range_end = default_range(start, end)
-    appointments = await providers.ghl.list_location_events(creds, range_start, range_end)
-    return await _write_all(session, workspace, appointments, result, None)
+        listing = GhlListing(frozenset(a.external_id for a in appointments), lead_id=lead.id)
+    else:
+        range_start, range_end = default_range(start, end)
+        calendars = await providers.ghl.list_calendars(creds)
+        per_calendar = await gather_all(
+            providers.ghl.list_calendar_events(creds, range_start, range_end, calendar_id=c.id)
+            for c in calendars
+        )
+        unique: dict[str, ProviderAppointment] = {}
+        for events in per_calendar:
+            for event in events:
+                unique.setdefault(event.external_id, event)
+        appointments = sorted(unique.values(), key=lambda a: (a.start_at, a.external_id))
+        listing = GhlListing(
+            frozenset(unique),
+            calendar_ids=frozenset(c.id for c in calendars),
+            start_from=range_start,
+            start_to=range_end,
+        )
+    await _write_all(session, workspace, appointments, result, lead)
+    await _settle_missing(session, providers, creds, workspace, listing, read_at, result)
+    return result
+
+
+async def _settle_missing(
+    session: AsyncSession,
+    providers: ProviderClients,
+    creds: GhlCredentials,
+    workspace: Workspace,
+    listing: GhlListing,
+    read_at: datetime,
+    result: ReconcileResult,
+) -> None:
+    missing = await AppointmentRepository(session).confirmed_ghl_not_listed(workspace.id, listing)
+    if not missing:
+        return
+    lookups = await asyncio.gather(
+        *(providers.ghl.get_appointment(creds, str(row.ghl_appointment_id)) for row in missing),
+        return_exceptions=True,
+    )
+    for row, found in zip(missing, lookups, strict=True):
+        appointment_id = str(row.ghl_appointment_id)
+        if isinstance(found, BaseException) and not isinstance(found, Exception):
+            raise found
+        if isinstance(found, Exception) and not isinstance(found, ProviderNotFoundError):
+            logger.warning(
+                "reconcile %s: lookup of a missing appointment: %s", appointment_id, found
+            )
+            result.errors.append(f"{appointment_id}: {found}"[:500])
+            continue
+        try:
+            async with session.begin_nested():
+                if isinstance(found, ProviderNotFoundError):
+                    await cancel_missing_at_provider(session, row, missing_since=read_at)
+                    result.canceled_missing += 1
+                else:
+                    await upsert_appointment_with_rollup(
+                        session, workspace_id=workspace.id, lead_id=row.lead_id, appointment=found
+                    )
+                    result.written += 1
+        except Exception as exc:  # one bad row must not stop the reconcile
+            logger.warning("reconcile %s: %s", appointment_id, exc)
+            result.errors.append(f"{appointment_id}: {exc}"[:500])
 
 
 async def reconcile_calendly(

@@ -70,9 +70,14 @@ def scheduled_event_to_domain(event: CalendlyScheduledEventModel) -> CalendlySch
 def calendly_appointment(
     invitee: CalendlyInvitee, event: CalendlyScheduledEvent
 ) -> ProviderAppointment:
-    """One appointment per invitee, timed and attributed by its scheduled event."""
+    """One appointment per invitee, timed and attributed by its scheduled event.
+
+    A canceled event cancels every invitee on it, even one still listed as active (a host
+    cancel); a reconcile reads the invitees of canceled events too.
+    """
+    canceled_event = event.status.lower() == "canceled"
     status = map_calendly_status(
-        invitee.status,
+        "canceled" if canceled_event else invitee.status,
         rescheduled=invitee.rescheduled,
         new_invitee_uri=invitee.new_invitee_uri,
         no_show=invitee.no_show,
