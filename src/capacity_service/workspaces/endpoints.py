@@ -61,7 +61,11 @@ async def get_workspace(workspace_id: uuid.UUID, session: SessionDep) -> Workspa
 async def update_workspace(
     workspace_id: uuid.UUID, body: WorkspaceUpdate, session: SessionDep, cipher: CipherDep
 ) -> WorkspaceRead:
-    """Change settings; fields left out are kept, `null` clears one."""
+    """Change settings; fields left out are kept, `null` clears one.
+
+    A change of a source identifier, source provider, location or provider token queues an
+    availability refresh of the workspace in the same transaction.
+    """
     return service.to_read(await service.update_workspace(session, workspace_id, body, cipher))
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from capacity_service.availability.tasks import enqueue_refresh
 from capacity_service.exceptions import Conflict, NotFound, UnprocessableEntity
 from capacity_service.kit.secrets import SecretCipher, hash_api_key, new_api_key
 from capacity_service.models import ApiKey, Workspace
@@ -25,6 +26,30 @@ _SECRET_FIELDS = {
     "calendly_access_token": "calendly_access_token_encrypted",
     "calendly_webhook_signing_key": "calendly_webhook_signing_key_encrypted",
 }
+
+_AVAILABILITY_FIELDS = frozenset(
+    {
+        "ghl_location_id",
+        "ghl_access_token",
+        "calendly_access_token",
+        "ghl_default_calendar_id",
+        "ghl_direct_book_calendar_id",
+        "calendly_default_event_type_uri",
+        "calendly_direct_book_event_type_uri",
+        "default_source_provider",
+        "direct_book_source_provider",
+    }
+)
+"""Settings the availability cache depends on: what is fetched, and with which credentials."""
+
+
+def _changes_availability(workspace: Workspace, changes: WorkspaceSettingsFields) -> bool:
+    """Whether the change touches what the availability refresh fetches or how. A token sent
+    again counts even if it is the same one: that is how an operator says "try again now"."""
+    for field in changes.model_fields_set & _AVAILABILITY_FIELDS:
+        if field in _SECRET_FIELDS or getattr(workspace, field) != getattr(changes, field):
+            return True
+    return False
 
 
 def _apply(workspace: Workspace, changes: WorkspaceSettingsFields, cipher: SecretCipher) -> None:
@@ -113,8 +138,15 @@ async def update_workspace(
     for required in ("name", "timezone"):
         if required in data.model_fields_set and getattr(data, required) is None:
             raise UnprocessableEntity(f"{required}: cannot be null")
+    refresh = _changes_availability(workspace, data)
     _apply(workspace, data, cipher)
-    return await _flush_unique(session, workspace)
+    workspace = await _flush_unique(session, workspace)
+    if refresh:
+        # In this transaction: the refresh exists exactly when the new settings do, and a new
+        # calendar or token is fetched as soon as a worker is free, not at the next scheduled
+        # refresh (until then the new identifier reads as never fetched).
+        await enqueue_refresh(session, workspace.id)
+    return workspace
 
 
 async def delete_workspace(session: AsyncSession, workspace_id: uuid.UUID) -> None:
