@@ -2,6 +2,8 @@
 sources refreshed, leads and appointments of every status, an API key, a campaign."""
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -47,6 +49,16 @@ def fake_clients(fake: FakeProviderServer) -> ProviderClients:
     )
 
 
+@asynccontextmanager
+async def open_fake_clients(fake: FakeProviderServer) -> AsyncIterator[ProviderClients]:
+    """Fresh clients, as a new process would have: nothing learned, no pause pending."""
+    clients = fake_clients(fake)
+    try:
+        yield clients
+    finally:
+        await clients.aclose()
+
+
 async def seed_workspace(
     sessionmaker: async_sessionmaker[AsyncSession],
     cipher: SecretCipher,
@@ -76,7 +88,9 @@ async def seed_workspace(
         campaign = Campaign(workspace_id=workspace.id, name=f"Spring {uuid.uuid4().hex[:6]}")
         session.add(campaign)
         await session.flush()
-        lead = await make_lead(session, workspace, campaign_id=campaign.id)
+        lead = await make_lead(
+            session, workspace, campaign_id=campaign.id, ghl_contact_id="contact-hardening"
+        )
         statuses = list(AppointmentStatus)
         for i in range(appointments):
             calendly = i % 3 == 0
