@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -16,7 +17,10 @@ from capacity_service.db import create_engine
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.main import create_app
 from capacity_service.migrations import upgrade
+from capacity_service.providers import ProviderClients
 from tests.database import asyncpg_url, create_database, drop_database, server_url, with_database
+
+pytest_plugins = ["tests.support.provider_double"]
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -88,21 +92,56 @@ def cipher() -> SecretCipher:
     return SecretCipher([ENCRYPTION_KEY])
 
 
-@pytest.fixture
-async def app(
-    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+@asynccontextmanager
+async def running_app(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    providers: ProviderClients | None = None,
 ) -> AsyncIterator[FastAPI]:
     """The app with its lifespan running, its requests inside the test's transaction."""
-    application = create_app(settings, engine=engine)
+    application = create_app(settings, engine=engine, providers=providers)
     async with application.router.lifespan_context(application):
         application.state.sessionmaker = sessionmaker
         yield application
 
 
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def asgi_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[FastAPI]:
+    async with running_app(settings, engine, sessionmaker) as application:
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def provider_app(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    providers: ProviderClients,
+) -> AsyncIterator[FastAPI]:
+    """Like `app`, with `providers` as its provider clients (the test double unless overridden)."""
+    async with running_app(settings, engine, sessionmaker, providers) as application:
+        yield application
+
+
+@pytest.fixture
+async def provider_client(provider_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(provider_app) as client:
         yield client
 
 

@@ -1,6 +1,5 @@
 """Helpers for alert tests: cache rows written through the refresh's own repository."""
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,13 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from capacity_service.availability.repository import AvailabilityCacheRepository
 from capacity_service.config import Settings
 from capacity_service.kit.enums import AvailabilitySource, Provider
-from capacity_service.providers import (
-    ProviderClients,
-    RateLimiterRegistry,
-    RetryPolicy,
-    build_provider_clients,
-)
-from capacity_service.providers.fake import FakeProviderServer, run_fake_provider_server
 from capacity_service.workspaces.sources import SourceConfig
 
 HOOK_URL = "https://hooks.example.test/alerts"
@@ -74,22 +66,3 @@ def operator_settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={"alert_webhook_url": HOOK_URL, "alert_webhook_secret": SecretStr(HOOK_SECRET)}
     )
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeProviderServer]:
-    with run_fake_provider_server() as server:
-        yield server
-
-
-@pytest.fixture
-async def providers(fake_server: FakeProviderServer) -> AsyncIterator[ProviderClients]:
-    fake_server.state.reset()
-    clients = build_provider_clients(
-        ghl_base_url=fake_server.ghl_base_url,
-        calendly_base_url=fake_server.calendly_base_url,
-        limiters=RateLimiterRegistry(),
-        retry=RetryPolicy(max_seconds=0.3, initial_backoff_seconds=0.01, max_backoff_seconds=0.05),
-    )
-    yield clients
-    await clients.aclose()

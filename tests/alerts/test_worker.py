@@ -2,9 +2,6 @@
 
 import asyncio
 import json
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,8 +20,8 @@ from capacity_service.kit.time import utcnow
 from capacity_service.models import AlertDelivery
 from tests.alerts.conftest import cache_slots, ghl_source
 from tests.alerts.receiver import Receiver, run_receiver
-from tests.conftest import ADMIN_TOKEN, ENCRYPTION_KEY
 from tests.factories import make_appointment, make_lead, make_workspace
+from tests.support.worker import run_worker
 
 SECRET = "operator-secret-for-e2e-0123"
 DEADLINE_SECONDS = 60
@@ -43,38 +40,12 @@ async def worker(
     settings: Settings, receiver: Receiver, tmp_path: Path
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     env = {
-        **os.environ,
-        "CAPACITY_DATABASE_URL": str(settings.database_url),
-        "CAPACITY_ADMIN_TOKEN": ADMIN_TOKEN,
-        "CAPACITY_ENCRYPTION_KEY": ENCRYPTION_KEY,
-        "CAPACITY_DATA_DIR": str(tmp_path),
         "CAPACITY_ALERT_WEBHOOK_URL": receiver.url,
         "CAPACITY_ALERT_WEBHOOK_SECRET": SECRET,
         "CAPACITY_ALERT_DELIVERY_BACKOFF_SECONDS": "0.5",
     }
-    log = (tmp_path / "worker.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "capacity_service.cli",
-        "worker",
-        "--concurrency",
-        "4",
-        env=env,
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
+    async with run_worker(settings, tmp_path, env) as process:
         yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        log.close()
 
 
 async def test_a_worker_fires_an_alert_and_retries_a_receiver_that_answered_500(

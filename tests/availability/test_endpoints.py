@@ -107,12 +107,14 @@ async def test_availability_after_a_refresh_counts_the_default_window_and_is_fre
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
     admin_headers: dict[str, str],
 ) -> None:
     inside = [hour_from_now(2), hour_from_now(24 * 10)]
     beyond_window = [hour_from_now(24 * (settings.default_window_days + 2))]
-    calendar_id = fake.add_ghl_calendar(location_id="ignored", slots=[*inside, *beyond_window])
+    calendar_id = fake_state.add_ghl_calendar(
+        location_id="ignored", slots=[*inside, *beyond_window]
+    )
     workspace = await make_workspace(
         session,
         cipher,

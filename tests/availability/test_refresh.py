@@ -58,7 +58,7 @@ async def test_refresh_stores_the_free_slots_of_a_highlevel_calendar_as_utc_inst
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
 ) -> None:
     # 03:30 UTC is the previous calendar day in New York: the provider groups it under that day.
     offered = [
@@ -68,7 +68,7 @@ async def test_refresh_stores_the_free_slots_of_a_highlevel_calendar_as_utc_inst
         hour_from_now(24 * (MAX_WINDOW_DAYS + 1)),
     ]
     outside = [hour_from_now(-2), hour_from_now(24 * (MAX_WINDOW_DAYS + 5))]
-    calendar_id = fake.add_ghl_calendar(
+    calendar_id = fake_state.add_ghl_calendar(
         location_id="ignored", timezone="America/New_York", slots=[*offered, *outside]
     )
     workspace = await ghl_workspace(session, cipher, calendar_id, timezone="America/New_York")
@@ -87,7 +87,7 @@ async def test_refresh_stores_the_free_slots_of_a_highlevel_calendar_as_utc_inst
     assert meta.range_end_at - meta.range_start_at == timedelta(
         days=MAX_WINDOW_DAYS + settings.availability_margin_days
     )
-    queries = [parse_qs(r.query) for r in fake.requests if "free-slots" in r.path]
+    queries = [parse_qs(r.query) for r in fake_state.requests if "free-slots" in r.path]
     assert queries
     assert {q["timezone"][0] for q in queries} == {"America/New_York"}
 
@@ -98,10 +98,10 @@ async def test_refresh_stores_exactly_the_calendly_times_offered_across_seven_da
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
 ) -> None:
     offered = [hour_from_now(1 + 5 * i) for i in range(200)]  # every 5 hours for ~42 days
-    event_type = fake.add_calendly_event_type(times=offered)
+    event_type = fake_state.add_calendly_event_type(times=offered)
     workspace = await make_workspace(
         session,
         cipher,
@@ -113,7 +113,7 @@ async def test_refresh_stores_exactly_the_calendly_times_offered_across_seven_da
     await refresh(sessionmaker, providers, cipher, settings, workspace)
 
     assert await AvailabilityCacheRepository(session).slots(workspace.id, DIRECT) == offered
-    windows = fake.request_count("event_type_available_times")
+    windows = fake_state.request_count("event_type_available_times")
     days = MAX_WINDOW_DAYS + settings.availability_margin_days
     assert windows == -(-days // 7)
 
@@ -124,10 +124,10 @@ async def test_a_failing_provider_keeps_the_old_slots_and_records_the_error(
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
 ) -> None:
     offered = [hour_from_now(3), hour_from_now(27)]
-    calendar_id = fake.add_ghl_calendar(location_id="ignored", slots=offered)
+    calendar_id = fake_state.add_ghl_calendar(location_id="ignored", slots=offered)
     workspace = await ghl_workspace(session, cipher, calendar_id)
     config = SourceConfig(DEFAULT, Provider.GHL, calendar_id)
     repository = AvailabilityCacheRepository(session)
@@ -135,7 +135,7 @@ async def test_a_failing_provider_keeps_the_old_slots_and_records_the_error(
     first = await repository.get_meta(workspace.id, config)
     assert first is not None
 
-    fake.fail("free-slots", status=503, times=None)
+    fake_state.fail("free-slots", status=503, times=None)
     await refresh(sessionmaker, providers, cipher, settings, workspace)
     await refresh(sessionmaker, providers, cipher, settings, workspace)
 
@@ -150,8 +150,8 @@ async def test_a_failing_provider_keeps_the_old_slots_and_records_the_error(
     assert failed.last_error_at is not None
     assert failed.consecutive_failures == 2
 
-    fake.clear_failures()
-    fake.add_ghl_slots(calendar_id, [hour_from_now(50)])
+    fake_state.clear_failures()
+    fake_state.add_ghl_slots(calendar_id, [hour_from_now(50)])
     await refresh(sessionmaker, providers, cipher, settings, workspace)
 
     recovered = await repository.get_meta(workspace.id, config)
@@ -169,16 +169,16 @@ async def test_a_rejected_token_is_recorded_as_an_authentication_error(
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
 ) -> None:
-    event_type = fake.add_calendly_event_type(times=[hour_from_now(4)])
+    event_type = fake_state.add_calendly_event_type(times=[hour_from_now(4)])
     workspace = await make_workspace(
         session,
         cipher,
         calendly_access_token=CALENDLY_TOKEN,
         calendly_default_event_type_uri=event_type,
     )
-    fake.revoke_token(CALENDLY_TOKEN)
+    fake_state.revoke_token(CALENDLY_TOKEN)
 
     await refresh(sessionmaker, providers, cipher, settings, workspace)
 
@@ -215,12 +215,12 @@ async def test_slots_of_a_changed_identifier_are_not_served_and_are_replaced(
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
 ) -> None:
     old_slots = [hour_from_now(2), hour_from_now(30)]
     new_slots = [hour_from_now(6)]
-    old_calendar = fake.add_ghl_calendar(location_id="ignored", slots=old_slots)
-    new_calendar = fake.add_ghl_calendar(location_id="ignored", slots=new_slots)
+    old_calendar = fake_state.add_ghl_calendar(location_id="ignored", slots=old_slots)
+    new_calendar = fake_state.add_ghl_calendar(location_id="ignored", slots=new_slots)
     workspace = await ghl_workspace(session, cipher, old_calendar)
     repository = AvailabilityCacheRepository(session)
     await refresh(sessionmaker, providers, cipher, settings, workspace)
@@ -237,7 +237,7 @@ async def test_slots_of_a_changed_identifier_are_not_served_and_are_replaced(
     assert await repository.get_meta(workspace.id, new_config) is None
 
     # A failed first fetch of the new calendar drops the old slots instead of keeping them.
-    fake.fail("free-slots", status=503, times=None)
+    fake_state.fail("free-slots", status=503, times=None)
     await refresh(sessionmaker, providers, cipher, settings, workspace)
     failed = await repository.get_meta(workspace.id, new_config)
     assert failed is not None
@@ -245,7 +245,7 @@ async def test_slots_of_a_changed_identifier_are_not_served_and_are_replaced(
     assert failed.consecutive_failures == 1
     assert await repository.slots(workspace.id, DEFAULT) == []
 
-    fake.clear_failures()
+    fake_state.clear_failures()
     await refresh(sessionmaker, providers, cipher, settings, workspace)
     assert await repository.slots(workspace.id, DEFAULT) == new_slots
     assert await repository.count_slots_in_window(workspace.id, new_config, *window) == 1
@@ -258,9 +258,9 @@ async def test_a_source_no_longer_configured_loses_its_cache_row(
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
 ) -> None:
-    calendar_id = fake.add_ghl_calendar(location_id="ignored", slots=[hour_from_now(3)])
+    calendar_id = fake_state.add_ghl_calendar(location_id="ignored", slots=[hour_from_now(3)])
     workspace = await ghl_workspace(
         session, cipher, calendar_id, ghl_direct_book_calendar_id=calendar_id
     )

@@ -37,9 +37,9 @@ async def test_refresh_records_the_highlevel_slot_duration(
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
 ) -> None:
-    calendar_id = fake.add_ghl_calendar(
+    calendar_id = fake_state.add_ghl_calendar(
         location_id="ignored", slot_duration_minutes=45, slots=[hours_ahead(5)]
     )
     workspace = await make_workspace(
@@ -63,9 +63,9 @@ async def test_refresh_records_the_calendly_event_duration(
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
 ) -> None:
-    event_type = fake.add_calendly_event_type(duration_minutes=60, times=[hours_ahead(3)])
+    event_type = fake_state.add_calendly_event_type(duration_minutes=60, times=[hours_ahead(3)])
     workspace = await make_workspace(
         session,
         cipher,
@@ -86,9 +86,9 @@ async def test_a_failed_length_lookup_keeps_the_slots_and_the_known_length(
     providers: ProviderClients,
     cipher: SecretCipher,
     settings: Settings,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
 ) -> None:
-    event_type = fake.add_calendly_event_type(duration_minutes=60, times=[hours_ahead(3)])
+    event_type = fake_state.add_calendly_event_type(duration_minutes=60, times=[hours_ahead(3)])
     workspace = await make_workspace(
         session,
         cipher,
@@ -97,8 +97,8 @@ async def test_a_failed_length_lookup_keeps_the_slots_and_the_known_length(
     )
     await refresh_workspace(sessionmaker, providers, cipher, settings, workspace.id)
 
-    fake.fail(r"/event_types/[^/]+$", status=404, times=None)
-    fake.add_calendly_available_times(event_type, [hours_ahead(4)])
+    fake_state.fail(r"/event_types/[^/]+$", status=404, times=None)
+    fake_state.add_calendly_available_times(event_type, [hours_ahead(4)])
     await refresh_workspace(sessionmaker, providers, cipher, settings, workspace.id)
 
     row = await cache_row(session, workspace)

@@ -2,9 +2,6 @@
 scheduler tick enqueues each workspace once per interval."""
 
 import asyncio
-import os
-import signal
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -26,8 +23,8 @@ from capacity_service.kit.secrets import SecretCipher
 from capacity_service.providers.fake import FakeProviderServer, FakeProviderState
 from tests.availability.conftest import CALENDLY_TOKEN, GHL_TOKEN, LOCATION_ID
 from tests.availability.test_refresh import hour_from_now
-from tests.conftest import ADMIN_TOKEN, ENCRYPTION_KEY
 from tests.factories import make_workspace
+from tests.support.worker import run_worker
 
 WORKER_DEADLINE_SECONDS = 60
 
@@ -38,53 +35,27 @@ async def worker_process(
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """`capacity-service worker` against this run's database and the test double."""
     env = {
-        **os.environ,
-        "CAPACITY_DATABASE_URL": str(settings.database_url),
-        "CAPACITY_ADMIN_TOKEN": ADMIN_TOKEN,
-        "CAPACITY_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "CAPACITY_GHL_BASE_URL": fake_server.ghl_base_url,
         "CAPACITY_CALENDLY_BASE_URL": fake_server.calendly_base_url,
         "CAPACITY_PROVIDER_RETRY_MAX_SECONDS": "2",
-        "CAPACITY_DATA_DIR": str(tmp_path),
     }
-    log = (tmp_path / "worker.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "capacity_service.cli",
-        "worker",
-        "--concurrency",
-        "4",
-        env=env,
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
+    async with run_worker(settings, tmp_path, env) as process:
         yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        log.close()
 
 
 async def test_a_worker_process_fills_the_cache_from_a_refresh_enqueued_through_the_api(
     committing_app: FastAPI,
     engine: AsyncEngine,
     cipher: SecretCipher,
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
     worker_process: asyncio.subprocess.Process,
     admin_headers: dict[str, str],
     tmp_path: Path,
 ) -> None:
     ghl_slots = [hour_from_now(3), hour_from_now(40)]
     calendly_times = [hour_from_now(5), hour_from_now(24 * 9)]
-    calendar_id = fake.add_ghl_calendar(location_id="ignored", slots=ghl_slots)
-    event_type = fake.add_calendly_event_type(times=calendly_times)
+    calendar_id = fake_state.add_ghl_calendar(location_id="ignored", slots=ghl_slots)
+    event_type = fake_state.add_calendly_event_type(times=calendly_times)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session, session.begin():
         workspace = await make_workspace(

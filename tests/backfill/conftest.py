@@ -6,7 +6,7 @@ empty the tables afterwards.
 """
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,49 +19,13 @@ from capacity_service.kit.enums import Provider
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.kit.time import utcnow
 from capacity_service.models import Appointment, Workspace
-from capacity_service.providers import (
-    ProviderClients,
-    RateLimiterRegistry,
-    RetryPolicy,
-    build_provider_clients,
-)
-from capacity_service.providers.fake import (
-    DEFAULT_CALENDLY_ORGANIZATION,
-    FakeProviderServer,
-    FakeProviderState,
-    run_fake_provider_server,
-)
+from capacity_service.providers.fake import DEFAULT_CALENDLY_ORGANIZATION, FakeProviderState
 from tests.conftest import TABLES_TO_CLEAN
 from tests.factories import make_appointment, make_lead, make_workspace
 
 GHL_TOKEN = "ghl-token-backfill"
 CALENDLY_TOKEN = "calendly-token-backfill"
 LOCATION_ID = "loc-backfill"
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeProviderServer]:
-    with run_fake_provider_server() as server:
-        yield server
-
-
-@pytest.fixture
-def fake(fake_server: FakeProviderServer) -> FakeProviderState:
-    fake_server.state.reset()
-    return fake_server.state
-
-
-@pytest.fixture
-async def providers(fake_server: FakeProviderServer) -> AsyncIterator[ProviderClients]:
-    """Clients with their own limiters and short retry bounds, so giving up is quick."""
-    clients = build_provider_clients(
-        ghl_base_url=fake_server.ghl_base_url,
-        calendly_base_url=fake_server.calendly_base_url,
-        limiters=RateLimiterRegistry(),
-        retry=RetryPolicy(max_seconds=0.3, initial_backoff_seconds=0.01, max_backoff_seconds=0.05),
-    )
-    yield clients
-    await clients.aclose()
 
 
 @pytest.fixture

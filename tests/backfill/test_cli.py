@@ -23,12 +23,12 @@ def cli_env(database_url: str, fake_server: FakeProviderServer) -> dict[str, str
 
 async def test_cli_backfills_in_the_foreground_and_prints_the_summary(
     db: async_sessionmaker[AsyncSession],
-    fake: FakeProviderState,
+    fake_state: FakeProviderState,
     fake_server: FakeProviderServer,
     cipher: SecretCipher,
     database_url: str,
 ) -> None:
-    seeded = await seed(db, fake, cipher, ghl=3, calendly=2)
+    seeded = await seed(db, fake_state, cipher, ghl=3, calendly=2)
 
     # The command runs its own event loop: give it a thread of its own.
     result = await asyncio.to_thread(

@@ -6,11 +6,7 @@ import pytest
 import respx
 
 from capacity_service.providers.calendly.client import CalendlyClient
-from capacity_service.providers.fake import (
-    FakeProviderServer,
-    FakeProviderState,
-    run_fake_provider_server,
-)
+from capacity_service.providers.fake import FakeProviderServer, FakeProviderState
 from capacity_service.providers.ghl.client import GhlClient
 from capacity_service.providers.http import RetryPolicy
 from capacity_service.providers.ratelimit import RateLimiterRegistry
@@ -66,19 +62,7 @@ def calendly_api() -> Iterator[respx.MockRouter]:
         yield router
 
 
-@pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeProviderServer]:
-    """One test double on 127.0.0.1 for the session; use `fake` to get it with clean state."""
-    with run_fake_provider_server() as server:
-        yield server
-
-
 @pytest.fixture
-def fake(fake_server: FakeProviderServer) -> FakeProviderServer:
-    fake_server.state.reset()
+def fake(fake_server: FakeProviderServer, fake_state: FakeProviderState) -> FakeProviderServer:
+    """The test double (tests/support) with its state emptied for this test."""
     return fake_server
-
-
-@pytest.fixture
-def fake_state(fake: FakeProviderServer) -> FakeProviderState:
-    return fake.state

@@ -1,34 +1,19 @@
 """Both clients against the test double over real HTTP on 127.0.0.1."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
 from capacity_service.kit.enums import AppointmentStatus
 from capacity_service.kit.time import utcnow
-from capacity_service.providers import ProviderClients, build_provider_clients
+from capacity_service.providers import ProviderClients
 from capacity_service.providers.errors import ProviderBadRequestError, ProviderNotFoundError
 from capacity_service.providers.fake import FakeProviderServer
-from capacity_service.providers.http import RetryPolicy
-from capacity_service.providers.ratelimit import RateLimiterRegistry
 from capacity_service.providers.types import CalendlyCredentials, GhlCredentials
 
 
-@pytest.fixture
-async def clients(fake: FakeProviderServer) -> AsyncIterator[ProviderClients]:
-    clients = build_provider_clients(
-        ghl_base_url=fake.ghl_base_url,
-        calendly_base_url=fake.calendly_base_url,
-        limiters=RateLimiterRegistry(),
-        retry=RetryPolicy(max_seconds=5, initial_backoff_seconds=0.01, max_backoff_seconds=0.05),
-    )
-    yield clients
-    await clients.aclose()
-
-
 async def test_highlevel_book_then_read_back(
-    fake: FakeProviderServer, clients: ProviderClients
+    fake: FakeProviderServer, double_providers: ProviderClients
 ) -> None:
     start = (utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     slots = [start + timedelta(hours=h) for h in range(0, 24 * 45, 6)]
@@ -37,34 +22,40 @@ async def test_highlevel_book_then_read_back(
     )
     creds = GhlCredentials("loc1", "ghl-token")
 
-    free = await clients.ghl.get_free_slots(creds, calendar_id, start, start + timedelta(days=45))
+    free = await double_providers.ghl.get_free_slots(
+        creds, calendar_id, start, start + timedelta(days=45)
+    )
     assert free == slots
 
-    booked = await clients.ghl.create_appointment(
+    booked = await double_providers.ghl.create_appointment(
         creds, calendar_id=calendar_id, contact_id="contact1", start_at=free[0]
     )
     assert booked.attribution == calendar_id
     with pytest.raises(ProviderBadRequestError, match="no longer available"):
-        await clients.ghl.create_appointment(
+        await double_providers.ghl.create_appointment(
             creds, calendar_id=calendar_id, contact_id="contact2", start_at=free[0]
         )
-    after = await clients.ghl.get_free_slots(creds, calendar_id, start, start + timedelta(days=2))
+    after = await double_providers.ghl.get_free_slots(
+        creds, calendar_id, start, start + timedelta(days=2)
+    )
     assert free[0] not in after
 
     fake.state.update_ghl_appointment(booked.external_id, status="showed")
-    read = await clients.ghl.get_appointment(creds, booked.external_id)
+    read = await double_providers.ghl.get_appointment(creds, booked.external_id)
     assert (read.status, read.start_at) == (AppointmentStatus.SHOWED, free[0])
     assert read.provider_updated_at is not None
-    events = await clients.ghl.list_location_events(creds, start, start + timedelta(days=1))
+    events = await double_providers.ghl.list_location_events(
+        creds, start, start + timedelta(days=1)
+    )
     assert [e.external_id for e in events] == [booked.external_id]
-    [contact] = await clients.ghl.get_contact_appointments(creds, "contact1")
+    [contact] = await double_providers.ghl.get_contact_appointments(creds, "contact1")
     assert contact.start_at == free[0]
     with pytest.raises(ProviderNotFoundError):
-        await clients.ghl.get_appointment(creds, "missing")
+        await double_providers.ghl.get_appointment(creds, "missing")
 
 
 async def test_calendly_discover_book_and_reconcile(
-    fake: FakeProviderServer, clients: ProviderClients
+    fake: FakeProviderServer, double_providers: ProviderClients
 ) -> None:
     start = (utcnow() + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     times = [start + timedelta(hours=h) for h in range(0, 24 * 20, 8)]
@@ -73,28 +64,28 @@ async def test_calendly_discover_book_and_reconcile(
         fake.state.add_calendly_booking(
             event_type_uri=event_type, start=start + timedelta(minutes=h + 1), email=f"p{h}@x.com"
         )
-    user = await clients.calendly.get_current_user(CalendlyCredentials("cal-token"))
+    user = await double_providers.calendly.get_current_user(CalendlyCredentials("cal-token"))
     creds = CalendlyCredentials("cal-token", user.organization_uri)
-    [listed] = await clients.calendly.list_event_types(creds)
+    [listed] = await double_providers.calendly.list_event_types(creds)
     assert (listed.uri, listed.duration_minutes) == (event_type, 45)
 
-    available = await clients.calendly.get_available_times(
+    available = await double_providers.calendly.get_available_times(
         creds, event_type, start, start + timedelta(days=20)
     )
     assert available == times
 
-    booked = await clients.calendly.create_invitee(
+    booked = await double_providers.calendly.create_invitee(
         creds, event_type_uri=event_type, start_at=times[1], email="new@x.com", name="New"
     )
     assert booked.end_at == times[1] + timedelta(minutes=45)
     assert booked.status is AppointmentStatus.CONFIRMED
 
     fake.state.mark_calendly_no_show(booked.external_id)
-    appointment = await clients.calendly.get_invitee_appointment(creds, booked.external_id)
+    appointment = await double_providers.calendly.get_invitee_appointment(creds, booked.external_id)
     assert appointment.status is AppointmentStatus.NO_SHOW
 
-    clients.calendly.page_size = 10
-    everything = await clients.calendly.list_appointments(
+    double_providers.calendly.page_size = 10
+    everything = await double_providers.calendly.list_appointments(
         creds, start - timedelta(hours=1), start + timedelta(days=30)
     )
     assert len(everything) == 31

@@ -1,3 +1,3 @@
-from tests.bookings.stubs import provider_client, providers
+from tests.bookings.stubs import providers
 
-__all__ = ["provider_client", "providers"]
+__all__ = ["providers"]
