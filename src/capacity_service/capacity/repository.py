@@ -27,12 +27,19 @@ class CacheRow:
     source: AvailabilitySource
     provider: Provider | None
     identifier: str | None
+    slot_duration_minutes: int | None
     fetched_at: dt.datetime | None
     range_end_at: dt.datetime | None
     last_error: str | None
     last_error_kind: str | None
     last_error_at: dt.datetime | None
     consecutive_failures: int
+
+
+def appointment_attribution() -> Any:
+    """The HighLevel calendar id or the Calendly event type URI an appointment counts against
+    (NULL when unknown)."""
+    return func.coalesce(Appointment.ghl_calendar_id, Appointment.calendly_event_type_uri)
 
 
 def _local_day(column: Any, timezone: str) -> Any:
@@ -48,6 +55,7 @@ class CapacityRepository(Repository):
                 cache.source,
                 cache.provider,
                 cache.identifier,
+                cache.slot_duration_minutes,
                 cache.fetched_at,
                 cache.range_end_at,
                 cache.last_error,
@@ -91,15 +99,9 @@ class CapacityRepository(Repository):
         end: dt.datetime,
         timezone: str,
     ) -> dict[tuple[str | None, dt.date], int]:
-        """CONFIRMED appointments starting in [start, end) per attribution and local day.
-
-        The attribution is the HighLevel calendar id or the Calendly event type URI (NULL when
-        unknown).
-        """
+        """CONFIRMED appointments starting in [start, end) per attribution and local day."""
         appointment = Appointment
-        key = func.coalesce(appointment.ghl_calendar_id, appointment.calendly_event_type_uri).label(
-            "attribution"
-        )
+        key = appointment_attribution().label("attribution")
         day = _local_day(appointment.start_at, timezone).label("day")
         result = await self.session.execute(
             select(key, day, func.count())

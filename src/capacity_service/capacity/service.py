@@ -168,12 +168,40 @@ def combine_meta(metas: list[CacheMeta]) -> CacheMeta:
 
 
 @dataclass(frozen=True)
-class _Served:
+class Served:
+    """A configured source and the cache row written for its current provider and identifier."""
+
     config: SourceConfig
     row: CacheRow | None
 
+    @property
+    def source(self) -> AvailabilitySource:
+        return self.config.source
 
-def _fetched(entry: _Served) -> bool:
+
+def served_sources(
+    workspace: Workspace, rows: Iterable[CacheRow]
+) -> dict[AvailabilitySource, Served]:
+    rows = list(rows)
+    return {
+        source: Served(config, serving_row(rows, config))
+        for source, config in configured_sources(workspace).items()
+        if config is not None
+    }
+
+
+def distinct_identifiers(served: Mapping[AvailabilitySource, Served]) -> dict[str, Served]:
+    """One entry per identifier in source order: a shared identifier counts once, from the
+    first source's row (DEFAULT's)."""
+    distinct: dict[str, Served] = {}
+    for source in AvailabilitySource:
+        if source in served:
+            distinct.setdefault(served[source].config.identifier, served[source])
+    return distinct
+
+
+def fetched(entry: Served) -> bool:
+    """Whether the source's open slots are known; until then a percentage would be a false 100%."""
     return entry.row is not None and entry.row.fetched_at is not None
 
 
@@ -197,13 +225,7 @@ async def compute_capacity(
     zone = zone_name(workspace)
     repository = CapacityRepository(session)
 
-    configs = configured_sources(workspace)
-    rows = await repository.cache_rows(workspace.id)
-    served = {
-        source: _Served(config, serving_row(rows, config))
-        for source, config in configs.items()
-        if config is not None
-    }
+    served = served_sources(workspace, await repository.cache_rows(workspace.id))
     served_ids = sorted({s.row.id for s in served.values() if s.row is not None})
     slots = await repository.slots_by_day(
         served_ids, start=window.start, end=window.end, timezone=zone
@@ -242,7 +264,7 @@ async def compute_capacity(
         return SourceCapacity(
             provider=entry.config.provider,
             identifier=entry.config.identifier,
-            booked_pct=booked_pct(n_booked, n_available) if _fetched(entry) else None,
+            booked_pct=booked_pct(n_booked, n_available) if fetched(entry) else None,
             booked_slots=n_booked,
             available_slots=n_available,
             total_slots=n_booked + n_available,
@@ -254,11 +276,7 @@ async def compute_capacity(
         direct_book=source_figures(AvailabilitySource.DIRECT_BOOK),
     )
 
-    # One entry per identifier, in source order: a shared identifier is counted once.
-    distinct: dict[str, _Served] = {}
-    for source in AvailabilitySource:
-        if source in served:
-            distinct.setdefault(served[source].config.identifier, served[source])
+    distinct = distinct_identifiers(served)
     row_ids = [s.row.id for s in distinct.values() if s.row is not None]
 
     daily = [
@@ -280,7 +298,7 @@ async def compute_capacity(
     return Capacity(
         booked_pct=(
             booked_pct(n_booked, n_available)
-            if all(_fetched(entry) for entry in served.values())
+            if all(fetched(entry) for entry in served.values())
             else None
         ),
         booked_slots=n_booked,

@@ -16,27 +16,14 @@ from typing import Any
 from sqlalchemy import Float, and_, cast, extract, func, select, text
 from sqlalchemy.sql.expression import literal_column
 
+from capacity_service.capacity.repository import appointment_attribution
 from capacity_service.insight_views.minutes import GapBucket
-from capacity_service.kit.enums import AppointmentStatus, AvailabilitySource, Provider
+from capacity_service.kit.enums import AppointmentStatus
 from capacity_service.kit.repository import Repository
-from capacity_service.models import Appointment, WorkspaceAvailabilityCache
+from capacity_service.models import Appointment
 
 HELD_STATUSES = (AppointmentStatus.CONFIRMED, AppointmentStatus.SHOWED, AppointmentStatus.NO_SHOW)
 """Bookings that stood: a day's final bookings are these, whatever happened at the meeting."""
-
-
-@dataclass(frozen=True)
-class InsightCacheRow:
-    """A cache row without its slots."""
-
-    id: uuid.UUID
-    source: AvailabilitySource
-    provider: Provider | None
-    identifier: str | None
-    slot_duration_minutes: int | None
-    fetched_at: dt.datetime | None
-    range_end_at: dt.datetime | None
-    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -55,10 +42,6 @@ class LeadTimeHistory:
     """Held bookings left out because their booking time is unknown."""
 
 
-def _attribution() -> Any:
-    return func.coalesce(Appointment.ghl_calendar_id, Appointment.calendly_event_type_uri)
-
-
 def _local(column: Any, timezone: str) -> Any:
     return func.timezone(timezone, column)
 
@@ -68,22 +51,6 @@ def _minutes(start: Any, end: Any) -> Any:
 
 
 class InsightRepository(Repository):
-    async def cache_rows(self, workspace_id: uuid.UUID) -> list[InsightCacheRow]:
-        cache = WorkspaceAvailabilityCache
-        result = await self.session.execute(
-            select(
-                cache.id,
-                cache.source,
-                cache.provider,
-                cache.identifier,
-                cache.slot_duration_minutes,
-                cache.fetched_at,
-                cache.range_end_at,
-                cache.last_error,
-            ).where(cache.workspace_id == workspace_id)
-        )
-        return [InsightCacheRow(*row) for row in result.all()]
-
     async def slots_by_day_hour(
         self,
         row_ids: Collection[uuid.UUID],
@@ -191,7 +158,7 @@ class InsightRepository(Repository):
         event type URI, None when unknown), local date and local hour, with their minutes."""
         appointment = Appointment
         local = _local(appointment.start_at, timezone)
-        key = _attribution().label("attribution")
+        key = appointment_attribution().label("attribution")
         day = func.date(local).label("day")
         hour = cast(extract("hour", local), Float).label("hour")
         result = await self.session.execute(
@@ -221,7 +188,7 @@ class InsightRepository(Repository):
         """CONFIRMED appointments overlapping [start, end) as (attribution, start, end)."""
         appointment = Appointment
         result = await self.session.execute(
-            select(_attribution(), appointment.start_at, appointment.end_at).where(
+            select(appointment_attribution(), appointment.start_at, appointment.end_at).where(
                 appointment.workspace_id == workspace_id,
                 appointment.status == AppointmentStatus.CONFIRMED,
                 appointment.start_at < end,
@@ -274,7 +241,7 @@ class InsightRepository(Repository):
         attribution: the slot length of a source whose provider duration is not cached yet."""
         appointment = Appointment
         length = _minutes(appointment.start_at, appointment.end_at)
-        key = _attribution().label("attribution")
+        key = appointment_attribution().label("attribution")
         result = await self.session.execute(
             select(key, func.mode().within_group(length))
             .where(
@@ -282,7 +249,7 @@ class InsightRepository(Repository):
                 appointment.status.in_(HELD_STATUSES),
                 appointment.start_at >= start,
                 appointment.start_at < end,
-                _attribution().is_not(None),
+                appointment_attribution().is_not(None),
             )
             .group_by(literal_column("attribution"))
         )

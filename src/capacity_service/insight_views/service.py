@@ -16,12 +16,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from capacity_service.capacity.repository import CapacityRepository
 from capacity_service.capacity.service import (
+    Served,
     Window,
     booked_pct,
     capacity_window,
     compute_capacity,
+    distinct_identifiers,
+    fetched,
     local_days,
+    served_sources,
     zone_name,
 )
 from capacity_service.exceptions import UnprocessableEntity
@@ -36,7 +41,6 @@ from capacity_service.insight_views.minutes import (
 from capacity_service.insight_views.repository import (
     HELD_STATUSES,
     BookedCount,
-    InsightCacheRow,
     InsightRepository,
 )
 from capacity_service.insight_views.schemas import (
@@ -62,7 +66,6 @@ from capacity_service.insight_views.whatif import ChangeKind, HoursChange, apply
 from capacity_service.kit.enums import AvailabilitySource
 from capacity_service.kit.time import iso_utc
 from capacity_service.models import Workspace
-from capacity_service.workspaces.sources import SourceConfig, configured_sources
 
 DURATION_LOOKBACK = dt.timedelta(days=90)
 """How far back bookings are read to guess a slot length the provider has not given yet."""
@@ -78,53 +81,6 @@ def percent(part: float, whole: float) -> float | None:
 
 def _one_decimal(value: float) -> float:
     return float(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-@dataclass(frozen=True)
-class Served:
-    """A configured source and the cache row written for its current provider and identifier."""
-
-    source: AvailabilitySource
-    config: SourceConfig
-    row: InsightCacheRow | None
-
-
-def served_sources(
-    workspace: Workspace, rows: Iterable[InsightCacheRow]
-) -> dict[AvailabilitySource, Served]:
-    rows = list(rows)
-    served: dict[AvailabilitySource, Served] = {}
-    for source, config in configured_sources(workspace).items():
-        if config is None:
-            continue
-        row = next(
-            (
-                r
-                for r in rows
-                if r.source == source
-                and r.provider == config.provider
-                and r.identifier == config.identifier
-            ),
-            None,
-        )
-        served[source] = Served(source, config, row)
-    return served
-
-
-def distinct_identifiers(served: Mapping[AvailabilitySource, Served]) -> dict[str, Served]:
-    """One entry per identifier in source order: a shared identifier counts once, from the
-    first source's row (DEFAULT's)."""
-    distinct: dict[str, Served] = {}
-    for source in AvailabilitySource:
-        if source in served:
-            distinct.setdefault(served[source].config.identifier, served[source])
-    return distinct
-
-
-def fetched(entry: Served) -> bool:
-    """Whether the source's open slots are known; until then a percentage would be a false 100%
-    (the metric's rule, capacity/service.py)."""
-    return entry.row is not None and entry.row.fetched_at is not None
 
 
 def _row_ids(entries: Iterable[Served]) -> list[uuid.UUID]:
@@ -247,7 +203,7 @@ async def capacity_heatmap(
     zone = zone_name(workspace)
     repository = InsightRepository(session)
     distinct = distinct_identifiers(
-        served_sources(workspace, await repository.cache_rows(workspace.id))
+        served_sources(workspace, await CapacityRepository(session).cache_rows(workspace.id))
     )
     known = all(fetched(e) for e in distinct.values())
 
@@ -398,7 +354,7 @@ async def capacity_minutes(
     window = capacity_window(now, window_days)
     zone = zone_name(workspace)
     repository = InsightRepository(session)
-    served = served_sources(workspace, await repository.cache_rows(workspace.id))
+    served = served_sources(workspace, await CapacityRepository(session).cache_rows(workspace.id))
     buckets = await repository.slot_gap_buckets(
         _row_ids(served.values()), start=window.start, end=window.end
     )
@@ -540,7 +496,7 @@ async def what_if(
     window: Window = capacity_window(now, window_days)
     zone = zone_name(workspace)
     repository = InsightRepository(session)
-    served = served_sources(workspace, await repository.cache_rows(workspace.id))
+    served = served_sources(workspace, await CapacityRepository(session).cache_rows(workspace.id))
     for change in request.changes:
         if change.source not in served:
             raise UnprocessableEntity(
