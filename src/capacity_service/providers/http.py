@@ -40,7 +40,11 @@ from capacity_service.providers.errors import (
     ProviderResponseError,
     ProviderUnavailableError,
 )
-from capacity_service.providers.ratelimit import RateLimiterRegistry, parse_retry_after
+from capacity_service.providers.ratelimit import (
+    RateLimiterRegistry,
+    default_registry,
+    parse_retry_after,
+)
 
 logger = logging.getLogger("capacity_service.providers")
 
@@ -271,6 +275,36 @@ class ProviderHttp:
                 f"{what}: unexpected response ({describe_validation_error(exc)})",
                 status_code=response.status_code,
             ) from None
+
+
+class ProviderApiClient:
+    """What both provider clients share: one `ProviderHttp` built with the process defaults
+    (the shared limiter registry, the default retry policy) unless told otherwise."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        *,
+        base_url: str,
+        timeout_seconds: float,
+        retry: RetryPolicy | None,
+        limiters: RateLimiterRegistry | None,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
+        self.http = ProviderHttp(
+            provider,
+            base_url=base_url,
+            timeout_seconds=timeout_seconds,
+            limiters=limiters or default_registry(),
+            retry=retry or RetryPolicy(),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.http.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
 
 
 def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:

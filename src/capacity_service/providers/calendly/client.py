@@ -40,8 +40,13 @@ from capacity_service.providers.calendly.schemas import (
     CalendlyUserModel,
 )
 from capacity_service.providers.errors import ProviderError, ProviderResponseError
-from capacity_service.providers.http import ProviderHttp, QueryParams, RetryPolicy, gather_all
-from capacity_service.providers.ratelimit import RateLimiterRegistry, default_registry
+from capacity_service.providers.http import (
+    ProviderApiClient,
+    QueryParams,
+    RetryPolicy,
+    gather_all,
+)
+from capacity_service.providers.ratelimit import RateLimiterRegistry
 from capacity_service.providers.timestamps import calendly_time, split_range
 from capacity_service.providers.types import (
     CalendlyCredentials,
@@ -85,7 +90,7 @@ def _path(pattern: re.Pattern[str], uri: str, kind: str, collection: str = "") -
     return match.group(0).rstrip("/")
 
 
-class CalendlyClient:
+class CalendlyClient(ProviderApiClient):
     def __init__(
         self,
         *,
@@ -96,21 +101,15 @@ class CalendlyClient:
         transport: httpx.AsyncBaseTransport | None = None,
         page_size: int = 100,
     ) -> None:
-        self.page_size = page_size
-        self.http = ProviderHttp(
+        super().__init__(
             Provider.CALENDLY,
             base_url=base_url,
             timeout_seconds=timeout_seconds,
-            limiters=limiters or default_registry(),
-            retry=retry or RetryPolicy(),
+            retry=retry,
+            limiters=limiters,
             transport=transport,
         )
-
-    def __repr__(self) -> str:
-        return f"CalendlyClient(base_url={self.http.base_url!r})"
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+        self.page_size = page_size
 
     @staticmethod
     def account_of(creds: CalendlyCredentials) -> str:

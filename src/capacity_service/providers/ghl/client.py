@@ -23,12 +23,12 @@ from capacity_service.providers.ghl.schemas import (
     GhlFreeSlotsResponse,
 )
 from capacity_service.providers.http import (
-    ProviderHttp,
+    ProviderApiClient,
     QueryParams,
     RetryPolicy,
     gather_all,
 )
-from capacity_service.providers.ratelimit import RateLimiterRegistry, default_registry
+from capacity_service.providers.ratelimit import RateLimiterRegistry
 from capacity_service.providers.timestamps import epoch_ms, split_range
 from capacity_service.providers.types import GhlCalendar, GhlCredentials, ProviderAppointment
 
@@ -38,7 +38,7 @@ FREE_SLOTS_MAX_SPAN = timedelta(days=30)
 """The API refuses ranges over 31 days; 30 leaves room for an inclusive end."""
 
 
-class GhlClient:
+class GhlClient(ProviderApiClient):
     def __init__(
         self,
         *,
@@ -50,22 +50,16 @@ class GhlClient:
         limiters: RateLimiterRegistry | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.api_version = api_version
-        self.contacts_api_version = contacts_api_version
-        self.http = ProviderHttp(
+        super().__init__(
             Provider.GHL,
             base_url=base_url,
             timeout_seconds=timeout_seconds,
-            limiters=limiters or default_registry(),
-            retry=retry or RetryPolicy(),
+            retry=retry,
+            limiters=limiters,
             transport=transport,
         )
-
-    def __repr__(self) -> str:
-        return f"GhlClient(base_url={self.http.base_url!r})"
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+        self.api_version = api_version
+        self.contacts_api_version = contacts_api_version
 
     async def _get(
         self,
