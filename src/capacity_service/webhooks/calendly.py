@@ -16,17 +16,21 @@ import json
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity_service.appointments.service import LeadIdentityMissing, record_provider_appointment
 from capacity_service.kit.enums import AppointmentStatus
 from capacity_service.models import WebhookEvent
 from capacity_service.providers.calendly.mapper import webhook_payload_to_appointment
 from capacity_service.providers.calendly.schemas import CalendlyWebhookPayload
-from capacity_service.providers.http import describe_validation_error
 from capacity_service.providers.timestamps import UtcDatetime
-from capacity_service.webhooks.service import IGNORED, PROCESSED, InvalidPayload, Processed
+from capacity_service.webhooks.service import (
+    IGNORED,
+    InvalidPayload,
+    Processed,
+    parse_part,
+    record_appointment,
+)
 
 INVITEE_CREATED = "invitee.created"
 INVITEE_CANCELED = "invitee.canceled"
@@ -87,14 +91,8 @@ async def process(session: AsyncSession, event: WebhookEvent) -> Processed:
         raise InvalidPayload("event: Field required")
     if name not in HANDLED_EVENTS:
         return Processed(IGNORED, event.workspace_id, f"event {name!r} is not handled")
-    try:
-        envelope = CalendlyEnvelope.model_validate(document)
-    except ValidationError as exc:
-        raise InvalidPayload(describe_validation_error(exc)) from None
-    try:
-        payload = CalendlyWebhookPayload.model_validate(envelope.payload)
-    except ValidationError as exc:
-        raise InvalidPayload("payload: " + describe_validation_error(exc)) from None
+    envelope = parse_part(CalendlyEnvelope, document)
+    payload = parse_part(CalendlyWebhookPayload, envelope.payload, field="payload")
     appointment = webhook_payload_to_appointment(payload, payload.scheduled_event)
     versions = [v for v in (payload.updated_at, envelope.created_at) if v is not None]
     appointment = dataclasses.replace(
@@ -102,8 +100,4 @@ async def process(session: AsyncSession, event: WebhookEvent) -> Processed:
         status=_status(envelope.event, payload, appointment.status),
         provider_updated_at=max(versions) if versions else None,
     )
-    try:
-        await record_provider_appointment(session, event.workspace_id, appointment)
-    except LeadIdentityMissing as exc:
-        raise InvalidPayload(str(exc)) from None
-    return Processed(PROCESSED, event.workspace_id)
+    return await record_appointment(session, event.workspace_id, appointment)

@@ -14,21 +14,20 @@ import hashlib
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity_service.appointments.service import LeadIdentityMissing, record_provider_appointment
 from capacity_service.models import WebhookEvent
 from capacity_service.providers.ghl.mapper import GHL_DELETED_STATUS, ghl_appointment_to_domain
 from capacity_service.providers.ghl.schemas import GhlAppointment
-from capacity_service.providers.http import describe_validation_error
 from capacity_service.webhooks.service import (
     IGNORED,
-    PROCESSED,
     InvalidPayload,
     Processed,
     UnknownWorkspace,
+    parse_part,
+    record_appointment,
 )
 from capacity_service.workspaces.repository import WorkspaceRepository
 
@@ -65,10 +64,7 @@ async def process(session: AsyncSession, event: WebhookEvent) -> Processed:
         raise InvalidPayload("type: Field required")
     if name not in HANDLED_EVENTS:
         return Processed(IGNORED, event.workspace_id, f"event {name!r} is not handled")
-    try:
-        envelope = GhlEnvelope.model_validate(document)
-    except ValidationError as exc:
-        raise InvalidPayload(describe_validation_error(exc)) from None
+    envelope = parse_part(GhlEnvelope, document)
     if not envelope.location_id:
         raise InvalidPayload("locationId: Field required")
     workspace = await WorkspaceRepository(session).get_by_ghl_location(envelope.location_id)
@@ -76,15 +72,8 @@ async def process(session: AsyncSession, event: WebhookEvent) -> Processed:
         raise UnknownWorkspace(f"no workspace has HighLevel location {envelope.location_id}")
     if envelope.appointment is None:
         raise InvalidPayload("appointment: Field required")
-    try:
-        wire = GhlAppointment.model_validate(envelope.appointment)
-    except ValidationError as exc:
-        raise InvalidPayload("appointment: " + describe_validation_error(exc)) from None
+    wire = parse_part(GhlAppointment, envelope.appointment, field="appointment")
     appointment = ghl_appointment_to_domain(wire, location_id=envelope.location_id)
     if envelope.type == APPOINTMENT_DELETE:
         appointment = dataclasses.replace(appointment, status=GHL_DELETED_STATUS)
-    try:
-        await record_provider_appointment(session, workspace.id, appointment)
-    except LeadIdentityMissing as exc:
-        raise InvalidPayload(str(exc)) from None
-    return Processed(PROCESSED, workspace.id)
+    return await record_appointment(session, workspace.id, appointment)

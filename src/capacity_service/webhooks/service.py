@@ -9,12 +9,17 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from capacity_service.appointments.service import LeadIdentityMissing, record_provider_appointment
 from capacity_service.exceptions import NotFound
 from capacity_service.kit.enums import Provider
 from capacity_service.models import WebhookEvent
+from capacity_service.providers.http import describe_validation_error
+from capacity_service.providers.types import ProviderAppointment
 from capacity_service.webhooks.repository import WebhookEventRepository
 
 logger = logging.getLogger("capacity_service.webhooks")
@@ -41,6 +46,29 @@ class Processed:
 
 
 Processor = Callable[[AsyncSession, WebhookEvent], Awaitable[Processed]]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_part(model: type[M], data: Any, *, field: str | None = None) -> M:
+    """The body (or its `field`) as `model`, else InvalidPayload naming the fields at fault but
+    never their values, which may be personal data."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        detail = describe_validation_error(exc)
+        raise InvalidPayload(f"{field}: {detail}" if field else detail) from None
+
+
+async def record_appointment(
+    session: AsyncSession, workspace_id: uuid.UUID, appointment: ProviderAppointment
+) -> Processed:
+    """Write what the event reported; one that names no lead identity is an invalid payload."""
+    try:
+        await record_provider_appointment(session, workspace_id, appointment)
+    except LeadIdentityMissing as exc:
+        raise InvalidPayload(str(exc)) from None
+    return Processed(PROCESSED, workspace_id)
 
 
 @dataclass(frozen=True, slots=True)
