@@ -83,6 +83,10 @@ def _one_decimal(value: float) -> float:
     return float(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
+async def _served(session: AsyncSession, workspace: Workspace) -> dict[AvailabilitySource, Served]:
+    return served_sources(workspace, await CapacityRepository(session).cache_rows(workspace.id))
+
+
 def _row_ids(entries: Iterable[Served]) -> list[uuid.UUID]:
     return [e.row.id for e in entries if e.row is not None]
 
@@ -202,9 +206,7 @@ async def capacity_heatmap(
     window = capacity_window(now, window_days)
     zone = zone_name(workspace)
     repository = InsightRepository(session)
-    distinct = distinct_identifiers(
-        served_sources(workspace, await CapacityRepository(session).cache_rows(workspace.id))
-    )
+    distinct = distinct_identifiers(await _served(session, workspace))
     known = all(fetched(e) for e in distinct.values())
 
     slots = await repository.slots_by_day_hour(
@@ -354,7 +356,7 @@ async def capacity_minutes(
     window = capacity_window(now, window_days)
     zone = zone_name(workspace)
     repository = InsightRepository(session)
-    served = served_sources(workspace, await CapacityRepository(session).cache_rows(workspace.id))
+    served = await _served(session, workspace)
     buckets = await repository.slot_gap_buckets(
         _row_ids(served.values()), start=window.start, end=window.end
     )
@@ -496,7 +498,7 @@ async def what_if(
     window: Window = capacity_window(now, window_days)
     zone = zone_name(workspace)
     repository = InsightRepository(session)
-    served = served_sources(workspace, await CapacityRepository(session).cache_rows(workspace.id))
+    served = await _served(session, workspace)
     for change in request.changes:
         if change.source not in served:
             raise UnprocessableEntity(
