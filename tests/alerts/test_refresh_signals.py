@@ -18,7 +18,7 @@ from capacity_service.kit.secrets import SecretCipher
 from capacity_service.kit.time import utcnow
 from capacity_service.models import Alert
 from capacity_service.providers import ProviderClients
-from capacity_service.providers.fake import FakeProviderServer
+from capacity_service.providers.fake import FakeProviderState
 from capacity_service.workspaces.sources import SourceConfig
 from tests.alerts.conftest import queued_jobs
 from tests.factories import make_workspace
@@ -31,12 +31,11 @@ async def test_a_401_on_refresh_records_an_authentication_signal_and_opens_one_a
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     providers: ProviderClients,
-    fake_server: FakeProviderServer,
+    fake_state: FakeProviderState,
     cipher: SecretCipher,
     settings: Settings,
 ) -> None:
-    fake = fake_server.state
-    calendar_id = fake.add_ghl_calendar(
+    calendar_id = fake_state.add_ghl_calendar(
         location_id="ignored", slots=[utcnow().replace(microsecond=0) + timedelta(hours=5)]
     )
     workspace = await make_workspace(
@@ -46,7 +45,7 @@ async def test_a_401_on_refresh_records_an_authentication_signal_and_opens_one_a
         ghl_location_id=f"loc-alerts-{uuid.uuid4().hex[:6]}",
         ghl_default_calendar_id=calendar_id,
     )
-    fake.revoke_token(GHL_TOKEN)
+    fake_state.revoke_token(GHL_TOKEN)
     context = JobContext(
         resources=WorkerResources(
             settings=settings,
