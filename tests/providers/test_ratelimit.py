@@ -78,6 +78,21 @@ async def test_budget_is_learned_and_used_concurrently() -> None:
     await asyncio.wait_for(waiter, 1)
 
 
+async def test_a_unit_is_held_one_window_after_its_response_not_its_send() -> None:
+    """A slow answer may have been counted by the provider late in its flight."""
+    clock = FakeClock()
+    registry = RateLimiterRegistry({Provider.GHL: RateLimitPolicy(1, 10.0)}, clock=clock)
+    limiter = registry.get(Provider.GHL, "loc1")
+    async with limiter.slot() as slot:
+        clock.now += 4.0  # the request takes 4 s to answer
+        slot.observe(200, {"X-RateLimit-Max": "1", "X-RateLimit-Interval-Milliseconds": "10000"})
+
+    clock.now += 10.0 + limiter.margin - 0.5  # a window after the send, not after the answer
+    assert limiter.available() == 0
+    clock.now += 0.5
+    assert limiter.available() == 1
+
+
 async def test_a_429_pauses_every_caller_until_retry_after() -> None:
     clock = FakeClock()
     registry = RateLimiterRegistry(clock=clock)

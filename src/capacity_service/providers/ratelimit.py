@@ -183,6 +183,7 @@ class AccountRateLimiter:
             yield RateLimitSlot(self, started)
         finally:
             self._in_flight -= 1
+            self._hold_until_window_after(started, self._clock())
             if self._probing:
                 self._probing = False
                 self._primitives()[1].set()
@@ -239,6 +240,24 @@ class AccountRateLimiter:
             heapq.heappush(self._refills, self._window_ends_at)
         else:
             heapq.heappush(self._refills, now + self.window_seconds + self.margin)
+
+    def _hold_until_window_after(self, started: float, finished: float) -> None:
+        """Keep a sliding-log unit until one window after its response, not after its send.
+
+        The provider counts a request when it arrives, somewhere between our send and its
+        answer; under load or latency that can be later than the send by more than any fixed
+        margin. Counting from the answer is the latest moment it can have been counted, so the
+        budget holds whatever the delay. Units of a window with a stated reset need no change.
+        """
+        if self._window_ends_at is not None and self._window_ends_at > finished:
+            return
+        hold = self.window_seconds + self.margin
+        taken_by = started + hold
+        candidates = [t for t in self._refills if t <= taken_by]
+        if not candidates:
+            return
+        self._refills.remove(max(candidates))
+        heapq.heappush(self._refills, max(finished + hold, taken_by))
 
     def _expire(self, now: float) -> None:
         while self._refills and self._refills[0] <= now:
