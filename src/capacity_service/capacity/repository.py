@@ -320,7 +320,12 @@ class CapacityOverviewRepository(Repository):
 
         One statement for all workspaces: appointments are counted by a lateral range scan per
         workspace on the capacity index, so the cost follows the appointments in the window.
+
+        Planned for its own window every time: from its sixth run on a connection PostgreSQL
+        may switch the prepared statement to a generic plan, which for this statement was
+        measured ten times slower (bench/capacity_index.py, docs/benchmarks.md).
         """
+        await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         result = await self.session.execute(
             text(_OVERVIEW_SQL),
             {
