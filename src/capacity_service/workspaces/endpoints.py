@@ -19,6 +19,7 @@ from capacity_service.workspaces import service
 from capacity_service.workspaces.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
+    ApiKeyRead,
     WorkspaceCreate,
     WorkspaceRead,
     WorkspaceUpdate,
@@ -88,3 +89,32 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     """Create an API key for the workspace's own endpoints. The key is shown only here."""
     return await service.create_api_key(session, workspace_id, body.name if body else "default")
+
+
+@router.get("/{workspace_id}/api-keys", responses=error_responses(NotFound))
+async def list_api_keys(
+    workspace_id: uuid.UUID, session: SessionDep, page: PageDep
+) -> Page[ApiKeyRead]:
+    """The workspace's keys, revoked ones included, oldest first; never the key or its hash."""
+    rows, total = await service.list_api_keys(
+        session, workspace_id, limit=page.limit, offset=page.offset
+    )
+    return Page[ApiKeyRead](
+        items=[service.to_api_key_read(k) for k in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.delete(
+    "/{workspace_id}/api-keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(NotFound),
+)
+async def revoke_api_key(
+    workspace_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep
+) -> Response:
+    """Revoke a key: requests with it get 401 from now on. Revoking again is a no-op (204)."""
+    await service.revoke_api_key(session, workspace_id, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -114,3 +114,14 @@ class ApiKeyCreated(ResponseSchema):
     prefix: str
     key: str = Field(description="Shown once; only its hash is stored.")
     created_at: UtcDatetime
+
+
+class ApiKeyRead(ResponseSchema):
+    """A key as listed: never the key or its hash."""
+
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    name: str
+    prefix: str = Field(description="The key's first 10 characters, to recognise it.")
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None

@@ -13,6 +13,7 @@ from capacity_service.models import ApiKey, Workspace
 from capacity_service.workspaces.repository import ApiKeyRepository, WorkspaceRepository
 from capacity_service.workspaces.schemas import (
     ApiKeyCreated,
+    ApiKeyRead,
     SourceConfigRead,
     WorkspaceCreate,
     WorkspaceRead,
@@ -170,3 +171,31 @@ async def create_api_key(
         key=key,
         created_at=api_key.created_at,
     )
+
+
+def to_api_key_read(api_key: ApiKey) -> ApiKeyRead:
+    return ApiKeyRead(
+        id=api_key.id,
+        workspace_id=api_key.workspace_id,
+        name=api_key.name,
+        prefix=api_key.prefix,
+        created_at=api_key.created_at,
+        revoked_at=api_key.revoked_at,
+    )
+
+
+async def list_api_keys(
+    session: AsyncSession, workspace_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[Sequence[ApiKey], int]:
+    await get_workspace(session, workspace_id)
+    return await ApiKeyRepository(session).list_for_workspace(
+        workspace_id, limit=limit, offset=offset
+    )
+
+
+async def revoke_api_key(session: AsyncSession, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    """Effective on the next request: every request looks its key up among unrevoked ones.
+    Revoking again is a no-op, so a retried call cannot fail or move the revocation time."""
+    await get_workspace(session, workspace_id)
+    if await ApiKeyRepository(session).revoke(workspace_id, key_id) is None:
+        raise NotFound(f"API key {key_id} not found in workspace {workspace_id}")
