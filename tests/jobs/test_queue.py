@@ -39,6 +39,15 @@ async def test_enqueue_through_a_session_stores_a_json_payload(session: AsyncSes
     assert await job_status(session, job.id) == "queued"
 
 
+async def test_job_status_of_a_job_deleted_before_any_outcome_is_none(
+    session: AsyncSession,
+) -> None:
+    """pgqueuer logs `queued` at enqueue; that entry must not make a deleted job look queued."""
+    job = await enqueue(session, "test.job", {})
+    await session.execute(text("DELETE FROM pgqueuer WHERE id = :id"), {"id": job.id})
+    assert await job_status(session, job.id) is None
+
+
 async def test_a_second_job_with_the_same_dedupe_key_returns_the_queued_one(
     session: AsyncSession,
 ) -> None:

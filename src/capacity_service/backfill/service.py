@@ -16,6 +16,7 @@ from capacity_service.backfill.repository import (
 )
 from capacity_service.backfill.schemas import BackfillRunRead
 from capacity_service.exceptions import NotFound
+from capacity_service.jobs.queue import job_status
 from capacity_service.kit.enums import Provider
 from capacity_service.kit.time import iso_utc, iso_utc_or_none, utcnow
 from capacity_service.models import BackfillRun
@@ -34,6 +35,8 @@ from capacity_service.workspaces.repository import WorkspaceRepository
 MAX_STORED_ERRORS = 100
 """The run row keeps the first errors only; `error_count` counts them all."""
 
+_LIVE_JOB_STATUSES = frozenset({"queued", "picked"})
+
 INTERRUPTED = "the run stopped before it finished (process ended); start a new run to continue"
 
 
@@ -49,9 +52,9 @@ async def request_backfill(
 ) -> StartedRun:
     """A new queued run for the workspace, or the one already queued or running.
 
-    A run left 'running' by a process that died holds no lock any more: it is closed as failed
-    and a new run takes its place, which continues where it stopped (filled rows are not
-    selected again).
+    A run left 'running' by a process that died holds no lock any more, and a run left 'queued'
+    whose job has left the queue will never start: either is closed as failed and a new run
+    takes its place, which continues where it stopped (filled rows are not selected again).
 
     `retry_failed` clears the permanent lookup errors of the rows still unattributed, so the
     run asks about them again. Only while the run is queued: a running run has chosen its rows
@@ -77,18 +80,43 @@ async def _settle_run(session: AsyncSession, workspace_id: uuid.UUID) -> Started
         active = await runs.get_active(workspace_id)
         if active is None:
             continue  # it finished between our insert and our read: try again
-        if active.status == "running" and await backfill_lock_is_free(session, workspace_id):
+        reason = await _abandoned(session, active)
+        if reason is not None:
             await runs.add_progress(
                 active.id,
                 ghl_updated=0,
                 calendly_updated=0,
                 error_count=1,
-                new_errors=[run_error(None, None, INTERRUPTED, retryable=True)],
+                new_errors=[run_error(None, None, reason, retryable=True)],
             )
             await runs.finish(active.id, status="failed", now=utcnow())
             continue
         return StartedRun(active, already_running=True)
     raise RuntimeError("could not settle the workspace's active backfill run")
+
+
+async def _abandoned(session: AsyncSession, run: BackfillRun) -> str | None:
+    """Why nothing will ever run or finish `run`, or None while something still may.
+
+    Running: its process holds the workspace lock until it ends. Queued: its job is still in the
+    queue (queued, or picked by a worker). A queued run whose job failed before marking it
+    running, or was deleted, would otherwise be returned as `alreadyRunning` forever. A queued
+    run without a job was made by the foreground command, which runs it itself; the lock is
+    asked last, so a run being taken over by the foreground command is never closed.
+    """
+    if run.status == "running":
+        if await backfill_lock_is_free(session, run.workspace_id):
+            return INTERRUPTED
+        return None
+    if run.job_id is None:
+        return None
+    job = await job_status(session, run.job_id)
+    if job in _LIVE_JOB_STATUSES or not await backfill_lock_is_free(session, run.workspace_id):
+        return None
+    return (
+        f"job lost: queue job {run.job_id} is {job or 'gone'} and the run never started; "
+        "a new run replaces it"
+    )
 
 
 async def get_run(session: AsyncSession, run_id: uuid.UUID) -> BackfillRun:

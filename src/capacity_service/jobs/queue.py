@@ -132,13 +132,15 @@ async def active_job_id(target: Target, dedupe_key: str) -> int | None:
 
 async def job_status(target: Target, job_id: int) -> str | None:
     """`queued`/`picked` while in the queue, else the last logged outcome (`successful`,
-    `exception`, ...); None for an unknown id."""
+    `exception`, ...); None for an unknown id or a job deleted before any outcome. The log
+    also records `queued` and `picked`: those never stand for a job no longer in the queue."""
     connection = await driver_connection(target)
     value = await connection.fetchval(
         """
         SELECT coalesce(
             (SELECT status::text FROM pgqueuer WHERE id = $1),
-            (SELECT status::text FROM pgqueuer_log WHERE job_id = $1
+            (SELECT status::text FROM pgqueuer_log
+             WHERE job_id = $1 AND status NOT IN ('queued', 'picked')
              ORDER BY created DESC, id DESC LIMIT 1)
         )
         """,
