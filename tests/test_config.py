@@ -5,7 +5,12 @@ import sys
 
 import pytest
 
-from capacity_service.config import ConfigError, load_settings
+from capacity_service.config import (
+    GHL_WEBHOOK_ED25519_PUBLIC_KEY,
+    GHL_WEBHOOK_RSA_PUBLIC_KEY,
+    ConfigError,
+    load_settings,
+)
 
 
 def test_invalid_setting_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,3 +45,33 @@ def test_cli_with_database_but_no_secrets_exits_with_one_line() -> None:
     assert result.stderr.strip().splitlines() == [
         "error: missing required setting(s): CAPACITY_ADMIN_TOKEN, CAPACITY_ENCRYPTION_KEY"
     ]
+
+
+def test_an_admin_token_list_without_any_token_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPACITY_ADMIN_TOKEN", " , ")
+    with pytest.raises(ConfigError, match="CAPACITY_ADMIN_TOKEN"):
+        load_settings()
+
+
+def test_a_ghl_public_key_setting_without_a_pem_block_is_rejected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CAPACITY_GHL_WEBHOOK_PUBLIC_KEY", "not a key")
+    with pytest.raises(ConfigError, match="CAPACITY_GHL_WEBHOOK_PUBLIC_KEY.*PEM"):
+        load_settings()
+
+
+def test_an_rsa_key_in_the_ed25519_setting_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPACITY_GHL_WEBHOOK_PUBLIC_KEY", GHL_WEBHOOK_RSA_PUBLIC_KEY)
+    with pytest.raises(ConfigError, match="not Ed25519"):
+        load_settings()
+
+
+def test_the_ghl_key_settings_accept_concatenated_pem_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    both = GHL_WEBHOOK_ED25519_PUBLIC_KEY + GHL_WEBHOOK_ED25519_PUBLIC_KEY
+    monkeypatch.setenv("CAPACITY_GHL_WEBHOOK_PUBLIC_KEY", both)
+    monkeypatch.setenv("CAPACITY_GHL_WEBHOOK_LEGACY_PUBLIC_KEY", GHL_WEBHOOK_RSA_PUBLIC_KEY * 2)
+    settings = load_settings()
+    assert settings.ghl_webhook_public_key == both

@@ -6,6 +6,7 @@ exist, so keys cannot be used to discover other clients.
 
 import hmac
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,11 +22,17 @@ _bearer = HTTPBearer(auto_error=False, description="The admin token or a workspa
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+def is_admin_token(token: str, admin_tokens: Sequence[str]) -> bool:
+    """Whether `token` is one of the admin tokens (several during a rotation). Every one is
+    compared, without stopping at a match, so timing does not tell which one matched."""
+    matched = False
+    for admin in admin_tokens:
+        matched |= hmac.compare_digest(token.encode(), admin.encode())
+    return matched
+
+
 def _is_admin(request: Request, token: str) -> bool:
-    admin = request.app.state.settings.admin_token
-    return admin is not None and hmac.compare_digest(
-        token.encode(), admin.get_secret_value().encode()
-    )
+    return is_admin_token(token, request.app.state.settings.admin_tokens)
 
 
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str:

@@ -9,6 +9,8 @@ from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from capacity_service.webhooks.signatures import ed25519_public_keys, rsa_public_keys
+
 GHL_WEBHOOK_ED25519_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
 MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg=
 -----END PUBLIC KEY-----
@@ -44,7 +46,9 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path(".data"), description="Embedded database and local keys.")
     admin_token: SecretStr | None = Field(
-        default=None, description="Bearer token for /v1/admin/*. Required with database_url."
+        default=None,
+        description="Bearer token(s) for /v1/admin/*, comma separated (several while rotating). "
+        "Required with database_url.",
     )
     encryption_key: SecretStr | None = Field(
         default=None,
@@ -61,10 +65,12 @@ class Settings(BaseSettings):
     provider_retry_max_seconds: float = Field(default=30.0, gt=0)
 
     ghl_webhook_public_key: str = Field(
-        default=GHL_WEBHOOK_ED25519_PUBLIC_KEY, description="Ed25519 PEM for X-GHL-Signature."
+        default=GHL_WEBHOOK_ED25519_PUBLIC_KEY,
+        description="Ed25519 PEM(s) for X-GHL-Signature; concatenated blocks while rotating.",
     )
     ghl_webhook_legacy_public_key: str = Field(
-        default=GHL_WEBHOOK_RSA_PUBLIC_KEY, description="RSA PEM for the legacy x-wh-signature."
+        default=GHL_WEBHOOK_RSA_PUBLIC_KEY,
+        description="RSA PEM(s) for the legacy x-wh-signature; concatenated blocks while rotating.",
     )
     ghl_webhook_tolerance_seconds: int = Field(default=300, ge=1)
     calendly_webhook_tolerance_seconds: int = Field(default=180, ge=1)
@@ -116,6 +122,25 @@ class Settings(BaseSettings):
                 ) from exc
         return value
 
+    @field_validator("admin_token")
+    @classmethod
+    def _some_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _split_tokens(value):
+            raise ValueError("holds no token (comma separated, at least one not empty)")
+        return value
+
+    @field_validator("ghl_webhook_public_key")
+    @classmethod
+    def _ed25519_pems(cls, value: str) -> str:
+        ed25519_public_keys(value)
+        return value
+
+    @field_validator("ghl_webhook_legacy_public_key")
+    @classmethod
+    def _rsa_pems(cls, value: str) -> str:
+        rsa_public_keys(value)
+        return value
+
     @model_validator(mode="after")
     def _alert_webhook_signed(self) -> Settings:
         if not self.alert_webhook_url:
@@ -147,6 +172,11 @@ class Settings(BaseSettings):
             raise ConfigError("CAPACITY_ENCRYPTION_KEY is not set")
         return [k.strip() for k in self.encryption_key.get_secret_value().split(",") if k.strip()]
 
+    @property
+    def admin_tokens(self) -> list[str]:
+        """Every accepted admin token: more than one while a rotation is under way."""
+        return [] if self.admin_token is None else _split_tokens(self.admin_token)
+
     def require_runtime_secrets(self) -> None:
         """The service refuses to start without the secrets that guard the API and the data."""
         missing = [
@@ -159,6 +189,10 @@ class Settings(BaseSettings):
         ]
         if missing:
             raise ConfigError(f"missing required setting(s): {', '.join(missing)}")
+
+
+def _split_tokens(value: SecretStr) -> list[str]:
+    return [t.strip() for t in value.get_secret_value().split(",") if t.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -78,4 +78,4 @@ async def read_caller(
     """Who the token is: the admin, or a workspace key and its workspace."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("missing credentials: send 'Authorization: Bearer <token>'")
-    return await service.describe_caller(session, credentials.credentials, settings.admin_token)
+    return await service.describe_caller(session, credentials.credentials, settings.admin_tokens)

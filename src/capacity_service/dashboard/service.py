@@ -1,10 +1,10 @@
 """Identify the caller of `GET /v1/me`."""
 
-import hmac
+from collections.abc import Sequence
 
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from capacity_service.auth import is_admin_token
 from capacity_service.dashboard.schemas import CallerRead
 from capacity_service.exceptions import Unauthorized
 from capacity_service.kit.secrets import hash_api_key
@@ -12,11 +12,9 @@ from capacity_service.workspaces.repository import ApiKeyRepository, WorkspaceRe
 
 
 async def describe_caller(
-    session: AsyncSession, token: str, admin_token: SecretStr | None
+    session: AsyncSession, token: str, admin_tokens: Sequence[str]
 ) -> CallerRead:
-    if admin_token is not None and hmac.compare_digest(
-        token.encode(), admin_token.get_secret_value().encode()
-    ):
+    if is_admin_token(token, admin_tokens):
         return CallerRead(admin=True, workspace_id=None)
     key = await ApiKeyRepository(session).find_active(hash_api_key(token))
     if key is None:

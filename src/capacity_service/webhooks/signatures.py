@@ -7,7 +7,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from functools import lru_cache
+from typing import cast
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -53,20 +55,54 @@ def verify_calendly(
         )
 
 
-@lru_cache(maxsize=8)
-def _ed25519_key(pem: str) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(pem.encode())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("CAPACITY_GHL_WEBHOOK_PUBLIC_KEY is not an Ed25519 public key")
-    return key
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.DOTALL)
+
+
+def _pem_blocks(pem: str, setting: str) -> list[str]:
+    blocks = [match.group(0) for match in _PEM_BLOCK.finditer(pem)]
+    if not blocks:
+        raise ValueError(f"{setting} holds no PEM block (-----BEGIN PUBLIC KEY----- ...)")
+    return blocks
 
 
 @lru_cache(maxsize=8)
-def _rsa_key(pem: str) -> RSAPublicKey:
-    key = serialization.load_pem_public_key(pem.encode())
-    if not isinstance(key, RSAPublicKey):
-        raise ValueError("CAPACITY_GHL_WEBHOOK_LEGACY_PUBLIC_KEY is not an RSA public key")
-    return key
+def ed25519_public_keys(pem: str) -> tuple[Ed25519PublicKey, ...]:
+    """Every key of concatenated PEM blocks: several while HighLevel rotates its key."""
+    keys = tuple(
+        serialization.load_pem_public_key(block.encode())
+        for block in _pem_blocks(pem, "CAPACITY_GHL_WEBHOOK_PUBLIC_KEY")
+    )
+    if not all(isinstance(key, Ed25519PublicKey) for key in keys):
+        raise ValueError("CAPACITY_GHL_WEBHOOK_PUBLIC_KEY holds a key that is not Ed25519")
+    return cast(tuple[Ed25519PublicKey, ...], keys)
+
+
+@lru_cache(maxsize=8)
+def rsa_public_keys(pem: str) -> tuple[RSAPublicKey, ...]:
+    """Every key of concatenated PEM blocks: several while HighLevel rotates its key."""
+    keys = tuple(
+        serialization.load_pem_public_key(block.encode())
+        for block in _pem_blocks(pem, "CAPACITY_GHL_WEBHOOK_LEGACY_PUBLIC_KEY")
+    )
+    if not all(isinstance(key, RSAPublicKey) for key in keys):
+        raise ValueError("CAPACITY_GHL_WEBHOOK_LEGACY_PUBLIC_KEY holds a key that is not RSA")
+    return cast(tuple[RSAPublicKey, ...], keys)
+
+
+def _ed25519_valid(key: Ed25519PublicKey, signature: bytes, body: bytes) -> bool:
+    try:
+        key.verify(signature, body)
+    except _CryptoInvalidSignature:
+        return False
+    return True
+
+
+def _rsa_valid(key: RSAPublicKey, signature: bytes, body: bytes) -> bool:
+    try:
+        key.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
+    except _CryptoInvalidSignature:
+        return False
+    return True
 
 
 def _b64(value: str, header: str) -> bytes:
@@ -86,21 +122,21 @@ def verify_ghl(
 ) -> str:
     """`X-GHL-Signature` (Ed25519) when present, with no fallback if it fails (as HighLevel's
     SDK does); otherwise the legacy `x-wh-signature` (RSA PKCS#1 v1.5, SHA-256). Returns the
-    header that verified."""
+    header that verified.
+
+    Each PEM setting may hold several keys (concatenated blocks) so that a key rotation needs
+    no window of refused deliveries: a signature valid under any of them is accepted.
+    """
     if ed25519_header:
         signature = _b64(ed25519_header, "X-GHL-Signature")
         if len(signature) != 64:
             raise SignatureError("X-GHL-Signature is not a 64-byte Ed25519 signature")
-        try:
-            _ed25519_key(ed25519_pem).verify(signature, body)
-        except _CryptoInvalidSignature:
-            raise SignatureError("X-GHL-Signature does not match") from None
+        if not any(_ed25519_valid(k, signature, body) for k in ed25519_public_keys(ed25519_pem)):
+            raise SignatureError("X-GHL-Signature does not match")
         return "x-ghl-signature"
     if legacy_header:
         signature = _b64(legacy_header, "x-wh-signature")
-        try:
-            _rsa_key(rsa_pem).verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
-        except _CryptoInvalidSignature:
-            raise SignatureError("x-wh-signature does not match") from None
+        if not any(_rsa_valid(k, signature, body) for k in rsa_public_keys(rsa_pem)):
+            raise SignatureError("x-wh-signature does not match")
         return "x-wh-signature"
     raise SignatureError("missing X-GHL-Signature (or legacy x-wh-signature) header")
