@@ -55,13 +55,16 @@ async def workspace_for_caller(
 ) -> Workspace:
     """The workspace of the path, if the caller may see it."""
     token = _token(credentials)
-    if not _is_admin(request, token):
-        key = await ApiKeyRepository(session).find_active(hash_api_key(token))
-        if key is None:
+    if _is_admin(request, token):
+        workspace = await WorkspaceRepository(session).get(workspace_id)
+    else:
+        # The key and its workspace in one round trip: this runs on every workspace request.
+        found = await ApiKeyRepository(session).find_active_with_workspace(hash_api_key(token))
+        if found is None:
             raise Unauthorized("invalid API key")
-        if key.workspace_id != workspace_id:
+        key_workspace_id, workspace = found
+        if key_workspace_id != workspace_id:
             raise NotFound(f"workspace {workspace_id} not found")
-    workspace = await WorkspaceRepository(session).get(workspace_id)
     if workspace is None:
         raise NotFound(f"workspace {workspace_id} not found")
     return workspace

@@ -4,11 +4,9 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import TextClause, text
 
-from capacity_service.kit.enums import AppointmentStatus
 from capacity_service.kit.repository import Repository
-from capacity_service.models import Appointment, Lead
 
 
 @dataclass(frozen=True)
@@ -21,26 +19,48 @@ class AppointmentCounts:
     upcoming_confirmed: int
 
 
-class AnalyticsRepository(Repository):
-    async def lead_counts(
-        self,
-        workspace_id: uuid.UUID,
-        campaign_id: uuid.UUID | None,
-        *,
-        period_start: dt.datetime,
-        period_end: dt.datetime,
-    ) -> tuple[int, int]:
-        """(all leads, leads created in [period_start, period_end))."""
-        new = and_(Lead.created_at >= period_start, Lead.created_at < period_end)
-        stmt = select(func.count(), func.count().filter(new)).where(
-            Lead.workspace_id == workspace_id
-        )
-        if campaign_id is not None:
-            stmt = stmt.where(Lead.campaign_id == campaign_id)
-        row = (await self.session.execute(stmt)).one()
-        return int(row[0]), int(row[1])
+def _counts_sql(*, campaign: bool) -> TextClause:
+    lead_scope = "AND l.campaign_id = :campaign_id" if campaign else ""
+    appointment_join = (
+        "JOIN lead AS al ON al.id = a.lead_id AND al.campaign_id = :campaign_id" if campaign else ""
+    )
+    return text(
+        f"""
+        SELECT l.total, l.new, a.*
+        FROM (
+            SELECT count(*) AS total,
+                   count(*) FILTER (WHERE l.created_at >= :period_start
+                                      AND l.created_at < :now) AS new
+            FROM lead AS l
+            WHERE l.workspace_id = :workspace_id {lead_scope}
+        ) AS l,
+        (
+            SELECT count(*) FILTER (WHERE coalesce(a.booked_at, a.created_at) >= :period_start
+                                      AND coalesce(a.booked_at, a.created_at) < :now) AS booked,
+                   count(*) FILTER (WHERE a.start_at >= :period_start AND a.start_at < :now
+                                      AND a.status = 'CANCELED') AS canceled,
+                   count(*) FILTER (WHERE a.start_at >= :period_start AND a.start_at < :now
+                                      AND a.status = 'RESCHEDULED') AS rescheduled,
+                   count(*) FILTER (WHERE a.start_at >= :period_start AND a.start_at < :now
+                                      AND a.status = 'SHOWED') AS showed,
+                   count(*) FILTER (WHERE a.start_at >= :period_start AND a.start_at < :now
+                                      AND a.status = 'NO_SHOW') AS no_show,
+                   count(*) FILTER (WHERE a.status = 'CONFIRMED' AND a.start_at >= :now
+                                      AND a.start_at < :window_end) AS upcoming_confirmed
+            FROM appointment AS a {appointment_join}
+            WHERE a.workspace_id = :workspace_id
+        ) AS a
+        """
+    )
 
-    async def appointment_counts(
+
+# Both counts in one round trip, the statements built once (one for each scope).
+_WORKSPACE_COUNTS = _counts_sql(campaign=False)
+_CAMPAIGN_COUNTS = _counts_sql(campaign=True)
+
+
+class AnalyticsRepository(Repository):
+    async def counts(
         self,
         workspace_id: uuid.UUID,
         campaign_id: uuid.UUID | None,
@@ -48,29 +68,27 @@ class AnalyticsRepository(Repository):
         period_start: dt.datetime,
         now: dt.datetime,
         window_end: dt.datetime,
-    ) -> AppointmentCounts:
-        a = Appointment
-        booked_at = func.coalesce(a.booked_at, a.created_at)
-        in_period = and_(a.start_at >= period_start, a.start_at < now)
-
-        def started_in_period(status: AppointmentStatus) -> ColumnElement[bool]:
-            return and_(in_period, a.status == status)
-
-        stmt = select(
-            func.count().filter(and_(booked_at >= period_start, booked_at < now)),
-            func.count().filter(started_in_period(AppointmentStatus.CANCELED)),
-            func.count().filter(started_in_period(AppointmentStatus.RESCHEDULED)),
-            func.count().filter(started_in_period(AppointmentStatus.SHOWED)),
-            func.count().filter(started_in_period(AppointmentStatus.NO_SHOW)),
-            func.count().filter(
-                and_(
-                    a.status == AppointmentStatus.CONFIRMED,
-                    a.start_at >= now,
-                    a.start_at < window_end,
-                )
-            ),
-        ).where(a.workspace_id == workspace_id)
+    ) -> tuple[int, int, AppointmentCounts]:
+        """(all leads, leads created in [period_start, now), the appointment counts)."""
+        params: dict[str, object] = {
+            "workspace_id": workspace_id,
+            "period_start": period_start,
+            "now": now,
+            "window_end": window_end,
+        }
         if campaign_id is not None:
-            stmt = stmt.join(Lead, Lead.id == a.lead_id).where(Lead.campaign_id == campaign_id)
-        row = (await self.session.execute(stmt)).one()
-        return AppointmentCounts(*(int(n) for n in row))
+            params["campaign_id"] = campaign_id
+        stmt = _WORKSPACE_COUNTS if campaign_id is None else _CAMPAIGN_COUNTS
+        row = (await self.session.execute(stmt, params)).one()
+        return (
+            int(row.total),
+            int(row.new),
+            AppointmentCounts(
+                booked=int(row.booked),
+                canceled=int(row.canceled),
+                rescheduled=int(row.rescheduled),
+                showed=int(row.showed),
+                no_show=int(row.no_show),
+                upcoming_confirmed=int(row.upcoming_confirmed),
+            ),
+        )

@@ -43,10 +43,7 @@ async def workspace_analytics(
     window = capacity_window(now, window_days)
     period_start = now - dt.timedelta(days=window_days)
     repository = AnalyticsRepository(session)
-    total, new = await repository.lead_counts(
-        workspace.id, campaign_id, period_start=period_start, period_end=now
-    )
-    counts = await repository.appointment_counts(
+    total, new, counts = await repository.counts(
         workspace.id, campaign_id, period_start=period_start, now=now, window_end=window.end
     )
     capacity = (

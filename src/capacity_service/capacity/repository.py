@@ -7,14 +7,13 @@ start_at): one range scan per workspace whatever its number of leads. Slots are 
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, text
 
-from capacity_service.kit.enums import AppointmentStatus, AvailabilitySource, Provider
+from capacity_service.kit.enums import AvailabilitySource, Provider
 from capacity_service.kit.repository import Repository
 from capacity_service.models import Appointment, WorkspaceAvailabilityCache
 
@@ -46,6 +45,51 @@ def _local_day(column: Any, timezone: str) -> Any:
     return func.date(func.timezone(timezone, column))
 
 
+@dataclass(frozen=True)
+class CapacityFigures:
+    cache_rows: list[CacheRow]
+    # Open slots per cache row and local day; CONFIRMED bookings per attribution and local day.
+    slots: dict[tuple[uuid.UUID, dt.date], int]
+    booked: dict[tuple[str | None, dt.date], int]
+
+
+# Appointments are counted on the capacity index (workspace_id, status, start_at) with the
+# attribution columns included; slots are unnested in PostgreSQL, never shipped. The cache rows
+# come back as one array of records: asyncpg decodes them, the row count stays one.
+_FIGURES = text(
+    """
+    WITH booked AS (
+        SELECT coalesce(a.ghl_calendar_id, a.calendly_event_type_uri) AS attribution,
+               date(timezone(:tz, a.start_at)) AS day, count(*) AS n
+        FROM appointment AS a
+        WHERE a.workspace_id = :workspace_id AND a.status = 'CONFIRMED'
+          AND a.start_at >= :start AND a.start_at < :end
+        GROUP BY 1, 2
+    ),
+    cache AS (
+        SELECT c.id, c.source::text, c.provider::text, c.identifier, c.slot_duration_minutes,
+               c.fetched_at, c.range_end_at, c.last_error, c.last_error_kind, c.last_error_at,
+               c.consecutive_failures, s.days, s.counts
+        FROM workspace_availability_cache AS c
+        CROSS JOIN LATERAL (
+            SELECT array_agg(d.day) AS days, array_agg(d.n) AS counts
+            FROM (
+                SELECT date(timezone(:tz, slot)) AS day, count(*) AS n
+                FROM unnest(c.slots) AS slot
+                WHERE slot >= :start AND slot < :end
+                GROUP BY 1
+            ) AS d
+        ) AS s
+        WHERE c.workspace_id = :workspace_id
+    )
+    SELECT (SELECT array_agg(attribution) FROM booked) AS attributions,
+           (SELECT array_agg(day) FROM booked) AS days,
+           (SELECT array_agg(n) FROM booked) AS counts,
+           (SELECT array_agg(cache) FROM cache) AS cache_rows
+    """
+)
+
+
 class CapacityRepository(Repository):
     async def cache_rows(self, workspace_id: uuid.UUID) -> list[CacheRow]:
         cache = WorkspaceAvailabilityCache
@@ -66,54 +110,50 @@ class CapacityRepository(Repository):
         )
         return [CacheRow(**row._asdict()) for row in result.all()]
 
-    async def slots_by_day(
-        self,
-        cache_ids: Sequence[uuid.UUID],
-        *,
-        start: dt.datetime,
-        end: dt.datetime,
-        timezone: str,
-    ) -> dict[tuple[uuid.UUID, dt.date], int]:
-        """Open slots starting in [start, end) per cache row and local calendar day."""
-        if not cache_ids:
-            return {}
-        result = await self.session.execute(
-            text(
-                """
-                SELECT c.id, (slot AT TIME ZONE :tz)::date AS day, count(*) AS n
-                FROM workspace_availability_cache AS c
-                CROSS JOIN LATERAL unnest(c.slots) AS slot
-                WHERE c.id = ANY(:ids) AND slot >= :start AND slot < :end
-                GROUP BY c.id, day
-                """
-            ),
-            {"ids": list(cache_ids), "start": start, "end": end, "tz": timezone},
-        )
-        return {(row[0], row[1]): int(row[2]) for row in result.all()}
-
-    async def confirmed_by_attribution_and_day(
+    async def figures(
         self,
         workspace_id: uuid.UUID,
         *,
         start: dt.datetime,
         end: dt.datetime,
         timezone: str,
-    ) -> dict[tuple[str | None, dt.date], int]:
-        """CONFIRMED appointments starting in [start, end) per attribution and local day."""
-        appointment = Appointment
-        key = appointment_attribution().label("attribution")
-        day = _local_day(appointment.start_at, timezone).label("day")
-        result = await self.session.execute(
-            select(key, day, func.count())
-            .where(
-                appointment.workspace_id == workspace_id,
-                appointment.status == AppointmentStatus.CONFIRMED,
-                appointment.start_at >= start,
-                appointment.start_at < end,
+    ) -> CapacityFigures:
+        """The workspace's cache rows, their open slots and its CONFIRMED appointments in
+        [start, end) per local day: everything % booked needs, in one round trip."""
+        row = (
+            await self.session.execute(
+                _FIGURES, {"workspace_id": workspace_id, "start": start, "end": end, "tz": timezone}
             )
-            .group_by(text("attribution"), text("day"))
-        )
-        return {(row[0], row[1]): int(row[2]) for row in result.all()}
+        ).one()
+        rows: list[CacheRow] = []
+        slots: dict[tuple[uuid.UUID, dt.date], int] = {}
+        for cache in row.cache_rows or []:
+            (id_, source, provider, identifier, duration, fetched_at, range_end_at) = cache[:7]
+            (last_error, last_error_kind, last_error_at, failures, days, counts) = cache[7:]
+            rows.append(
+                CacheRow(
+                    id=id_,
+                    source=AvailabilitySource(source),
+                    provider=None if provider is None else Provider(provider),
+                    identifier=identifier,
+                    slot_duration_minutes=duration,
+                    fetched_at=fetched_at,
+                    range_end_at=range_end_at,
+                    last_error=last_error,
+                    last_error_kind=last_error_kind,
+                    last_error_at=last_error_at,
+                    consecutive_failures=failures,
+                )
+            )
+            for day, n in zip(days or [], counts or [], strict=True):
+                slots[(id_, day)] = int(n)
+        booked = {
+            (key, day): int(n)
+            for key, day, n in zip(
+                row.attributions or [], row.days or [], row.counts or [], strict=True
+            )
+        }
+        return CapacityFigures(cache_rows=rows, slots=slots, booked=booked)
 
 
 @dataclass(frozen=True)

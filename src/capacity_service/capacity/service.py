@@ -225,14 +225,14 @@ async def compute_capacity(
     zone = zone_name(workspace)
     repository = CapacityRepository(session)
 
-    served = served_sources(workspace, await repository.cache_rows(workspace.id))
-    served_ids = sorted({s.row.id for s in served.values() if s.row is not None})
-    slots = await repository.slots_by_day(
-        served_ids, start=window.start, end=window.end, timezone=zone
-    )
-    booked = await repository.confirmed_by_attribution_and_day(
+    figures = await repository.figures(
         workspace.id, start=window.start, end=window.end, timezone=zone
     )
+    served = served_sources(workspace, figures.cache_rows)
+    # Only served rows count: a row left from a previous calendar is never read.
+    served_ids = {s.row.id for s in served.values() if s.row is not None}
+    slots = {key: n for key, n in figures.slots.items() if key[0] in served_ids}
+    booked = figures.booked
 
     def source_figures(source: AvailabilitySource) -> SourceCapacity:
         entry = served.get(source)

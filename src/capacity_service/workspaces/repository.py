@@ -6,7 +6,6 @@ from sqlalchemy import bindparam, func, select, update
 from capacity_service.kit.repository import Repository
 from capacity_service.models import ApiKey, Workspace
 
-
 # Built once: the statement and its compiled form are reused by every authenticated request.
 _ACTIVE_KEY_WORKSPACE = (
     select(ApiKey.workspace_id, Workspace)
@@ -56,9 +55,7 @@ class ApiKeyRepository(Repository):
         )
         return result.scalar_one_or_none()
 
-    async def find_active_with_workspace(
-        self, key_hash: str
-    ) -> tuple[uuid.UUID, Workspace] | None:
+    async def find_active_with_workspace(self, key_hash: str) -> tuple[uuid.UUID, Workspace] | None:
         """An active key's workspace id and that workspace, in one statement."""
         row = (await self.session.execute(_ACTIVE_KEY_WORKSPACE, {"key_hash": key_hash})).first()
         return None if row is None else (row[0], row[1])
