@@ -75,3 +75,44 @@ def test_the_ghl_key_settings_accept_concatenated_pem_blocks(
     monkeypatch.setenv("CAPACITY_GHL_WEBHOOK_LEGACY_PUBLIC_KEY", GHL_WEBHOOK_RSA_PUBLIC_KEY * 2)
     settings = load_settings()
     assert settings.ghl_webhook_public_key == both
+
+
+def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "capacity_service.cli", *args],
+        env={
+            "CAPACITY_DATABASE_URL": "postgresql://u@127.0.0.1:1/x",
+            "PATH": "/usr/bin:/bin",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_worker_starts_without_an_admin_token_it_never_uses() -> None:
+    """It gets past the settings check and fails only on the (unreachable) database."""
+    result = _run_cli("worker", "--no-migrate", env={"CAPACITY_ENCRYPTION_KEY": _FERNET_KEY})
+    assert result.returncode == 2
+    assert "CAPACITY_ADMIN_TOKEN" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: cannot reach the database")
+
+
+def test_the_worker_still_requires_the_encryption_key() -> None:
+    result = _run_cli("worker", "--no-migrate", env={})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: missing required setting(s): CAPACITY_ENCRYPTION_KEY"
+    ]
+
+
+def test_serve_still_requires_the_admin_token() -> None:
+    result = _run_cli("serve", env={"CAPACITY_ENCRYPTION_KEY": _FERNET_KEY})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: missing required setting(s): CAPACITY_ADMIN_TOKEN"
+    ]
+
+
+_FERNET_KEY = "x" * 43 + "="

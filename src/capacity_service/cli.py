@@ -25,7 +25,7 @@ def fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
-def resolve_settings() -> Settings:
+def resolve_settings(*, require_admin_token: bool = True) -> Settings:
     """Settings for a command, with an embedded database and local secrets when no URL is set."""
     try:
         settings = load_settings()
@@ -35,7 +35,7 @@ def resolve_settings() -> Settings:
             settings = with_local_secrets(settings)
             url = start_embedded_postgres(settings.data_dir)
             settings = settings.model_copy(update={"database_url": url})
-        settings.require_runtime_secrets()
+        settings.require_runtime_secrets(admin_token=require_admin_token)
     except ConfigError as exc:
         fail(str(exc))
         raise  # unreachable, keeps type checkers informed
@@ -107,7 +107,7 @@ def worker(
     """
     from capacity_service.jobs.worker import run_worker
 
-    settings = resolve_settings()
+    settings = resolve_settings(require_admin_token=False)
     if migrate_first:
         run_migrations(settings)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per provider call is noise

@@ -177,16 +177,15 @@ class Settings(BaseSettings):
         """Every accepted admin token: more than one while a rotation is under way."""
         return [] if self.admin_token is None else _split_tokens(self.admin_token)
 
-    def require_runtime_secrets(self) -> None:
-        """The service refuses to start without the secrets that guard the API and the data."""
-        missing = [
-            name
-            for name, value in (
-                ("CAPACITY_ADMIN_TOKEN", self.admin_token),
-                ("CAPACITY_ENCRYPTION_KEY", self.encryption_key),
-            )
-            if value is None
-        ]
+    def require_runtime_secrets(self, *, admin_token: bool = True) -> None:
+        """The service refuses to start without the secrets that guard the API and the data.
+
+        `admin_token=False` for processes that serve no API (the worker): they need only the
+        database and the encryption key.
+        """
+        required = [("CAPACITY_ADMIN_TOKEN", self.admin_token)] if admin_token else []
+        required.append(("CAPACITY_ENCRYPTION_KEY", self.encryption_key))
+        missing = [name for name, value in required if value is None]
         if missing:
             raise ConfigError(f"missing required setting(s): {', '.join(missing)}")
 
