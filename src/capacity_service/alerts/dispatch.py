@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from capacity_service.jobs.queue import EnqueuedJob, Target, enqueue
+from capacity_service.jobs.queue import EnqueuedJob, Target, enqueue, enqueue_unless_active
 from capacity_service.jobs.registry import workspace_dedupe_key
 
 EVALUATE_ENTRYPOINT = "alerts.evaluate"
@@ -19,12 +19,18 @@ APPOINTMENT_CHANGE_DELAY_SECONDS = 5.0
 """How long an evaluation waits after an appointment change, gathering the changes after it."""
 
 
-async def enqueue_alert_evaluation_after_change(
-    target: Target, workspace_id: uuid.UUID
-) -> EnqueuedJob:
-    """The debounced evaluation every appointment write asks for."""
-    return await enqueue_alert_evaluation(
-        target, workspace_id, delay_seconds=APPOINTMENT_CHANGE_DELAY_SECONDS
+async def enqueue_alert_evaluation_after_change(target: Target, workspace_id: uuid.UUID) -> bool:
+    """The debounced evaluation every appointment write asks for; True when newly queued.
+
+    In a burst most writes find the evaluation already queued, so this skips without looking
+    the queued job up (one statement per write).
+    """
+    return await enqueue_unless_active(
+        target,
+        EVALUATE_ENTRYPOINT,
+        {"workspaceId": str(workspace_id)},
+        dedupe_key=workspace_dedupe_key(EVALUATE_ENTRYPOINT, workspace_id),
+        execute_after=timedelta(seconds=APPOINTMENT_CHANGE_DELAY_SECONDS),
     )
 
 

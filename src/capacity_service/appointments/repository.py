@@ -2,6 +2,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -10,6 +11,7 @@ from sqlalchemy import (
     all_,
     and_,
     any_,
+    bindparam,
     case,
     func,
     literal,
@@ -93,6 +95,127 @@ def attributed_clause() -> ColumnElement[bool]:
     )
 
 
+@cache
+def _upsert_statement(provider: Provider, status_known: bool, end_known: bool) -> Any:
+    """The upsert for one shape of input, built once: its values are bind parameters, so every
+    call reuses SQLAlchemy's compiled form and asyncpg's prepared statement instead of
+    rebuilding the CASE trees and their cache key (see `AppointmentRepository.upsert`)."""
+    identity = "ghl_appointment_id" if provider is Provider.GHL else "calendly_invitee_uri"
+    stmt = insert(Appointment).values(
+        {
+            name: bindparam(name, type_=Appointment.__table__.c[name].type)
+            for name in (
+                "id",
+                "workspace_id",
+                "lead_id",
+                "provider",
+                "status",
+                "start_at",
+                "end_at",
+                "booked_at",
+                "provider_updated_at",
+                "ghl_calendar_id",
+                "calendly_event_type_uri",
+                "calendly_scheduled_event_uri",
+                identity,
+            )
+        }
+    )
+    new = stmt.excluded
+    stored = Appointment
+    new_status: Any = new.status if status_known else stored.status
+    older = and_(
+        new.provider_updated_at.is_not(None),
+        stored.provider_updated_at.is_not(None),
+        new.provider_updated_at < stored.provider_updated_at,
+    )
+    newer = and_(
+        new.provider_updated_at.is_not(None),
+        or_(
+            stored.provider_updated_at.is_(None),
+            new.provider_updated_at > stored.provider_updated_at,
+        ),
+    )
+    apply = or_(newer, and_(not_(older), _rank(new_status) >= _rank(stored.status)))
+
+    def state(incoming: Any, current: Any) -> Any:
+        return case((apply, incoming), else_=current)
+
+    def attribution(incoming: Any, current: Any) -> Any:
+        return case(
+            (apply, func.coalesce(incoming, current)), else_=func.coalesce(current, incoming)
+        )
+
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[getattr(stored, identity)],
+        set_={
+            "status": state(new_status, stored.status),
+            "start_at": state(new.start_at, stored.start_at),
+            "end_at": state(new.end_at, stored.end_at) if end_known else stored.end_at,
+            "booked_at": func.coalesce(stored.booked_at, new.booked_at),
+            "provider_updated_at": func.greatest(
+                stored.provider_updated_at, new.provider_updated_at
+            ),
+            "ghl_calendar_id": attribution(new.ghl_calendar_id, stored.ghl_calendar_id),
+            "calendly_event_type_uri": attribution(
+                new.calendly_event_type_uri, stored.calendly_event_type_uri
+            ),
+            "calendly_scheduled_event_uri": func.coalesce(
+                new.calendly_scheduled_event_uri, stored.calendly_scheduled_event_uri
+            ),
+            "updated_at": func.now(),
+        },
+    )
+    returning: ReturningInsert[Appointment, bool] = upsert.returning(
+        Appointment, literal_column("(xmax = 0)").label("inserted")
+    )
+    return returning.execution_options(populate_existing=True)
+
+
+def _refresh_lead_rollup() -> Any:
+    lead_id = bindparam("lead_id", type_=Lead.__table__.c.id.type)
+    latest = (
+        select(
+            Appointment.lead_id,
+            Appointment.id,
+            Appointment.status,
+            Appointment.start_at,
+            Appointment.booked_at,
+            Appointment.provider,
+        )
+        .where(Appointment.lead_id == lead_id)
+        .order_by(
+            func.coalesce(Appointment.booked_at, Appointment.created_at).desc(),
+            Appointment.start_at.desc(),
+            Appointment.id.desc(),
+        )
+        .limit(1)
+        .subquery()
+    )
+    return (
+        update(Lead)
+        .where(Lead.id == lead_id, Lead.id == latest.c.lead_id)
+        .values(
+            latest_appointment_id=latest.c.id,
+            latest_appointment_status=latest.c.status,
+            latest_appointment_start_at=latest.c.start_at,
+            latest_appointment_booked_at=latest.c.booked_at,
+            latest_appointment_provider=latest.c.provider,
+            updated_at=func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Built once (bind parameters only): they run with every appointment write.
+_LOCK_LEAD = (
+    select(Lead.id)
+    .where(Lead.id == bindparam("lead_id", type_=Lead.__table__.c.id.type))
+    .with_for_update()
+)
+_REFRESH_LEAD_ROLLUP = _refresh_lead_rollup()
+
+
 class AppointmentRepository(Repository):
     async def upsert(self, values: AppointmentValues) -> tuple[Appointment, bool]:
         """INSERT ... ON CONFLICT on the provider identity, in one statement; True if inserted.
@@ -103,124 +226,40 @@ class AppointmentRepository(Repository):
         value, never cleared; `booked_at` keeps the first known value. An unknown status
         (None) keeps the stored one; an unknown end keeps the stored end.
         """
+        stmt = _upsert_statement(
+            values.provider, values.status is not None, values.end_at is not None
+        )
         identity = (
-            {"ghl_appointment_id": values.external_id}
-            if values.provider is Provider.GHL
-            else {"calendly_invitee_uri": values.external_id}
+            "ghl_appointment_id" if values.provider is Provider.GHL else "calendly_invitee_uri"
         )
-        stmt = insert(Appointment).values(
-            id=uuid.uuid4(),
-            workspace_id=values.workspace_id,
-            lead_id=values.lead_id,
-            provider=values.provider,
-            status=values.status or AppointmentStatus.CONFIRMED,
-            start_at=values.start_at,
-            end_at=values.end_at or values.start_at,
-            booked_at=values.booked_at,
-            provider_updated_at=values.provider_updated_at,
-            ghl_calendar_id=values.ghl_calendar_id,
-            calendly_event_type_uri=values.calendly_event_type_uri,
-            calendly_scheduled_event_uri=values.calendly_scheduled_event_uri,
-            **identity,
-        )
-        new = stmt.excluded
-        stored = Appointment
-        new_status: Any = new.status if values.status is not None else stored.status
-        older = and_(
-            new.provider_updated_at.is_not(None),
-            stored.provider_updated_at.is_not(None),
-            new.provider_updated_at < stored.provider_updated_at,
-        )
-        newer = and_(
-            new.provider_updated_at.is_not(None),
-            or_(
-                stored.provider_updated_at.is_(None),
-                new.provider_updated_at > stored.provider_updated_at,
-            ),
-        )
-        apply = or_(newer, and_(not_(older), _rank(new_status) >= _rank(stored.status)))
-
-        def state(incoming: Any, current: Any) -> Any:
-            return case((apply, incoming), else_=current)
-
-        def attribution(incoming: Any, current: Any) -> Any:
-            return case(
-                (apply, func.coalesce(incoming, current)), else_=func.coalesce(current, incoming)
-            )
-
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[
-                stored.ghl_appointment_id
-                if values.provider is Provider.GHL
-                else stored.calendly_invitee_uri
-            ],
-            set_={
-                "status": state(new_status, stored.status),
-                "start_at": state(new.start_at, stored.start_at),
-                "end_at": state(new.end_at, stored.end_at)
-                if values.end_at is not None
-                else stored.end_at,
-                "booked_at": func.coalesce(stored.booked_at, new.booked_at),
-                "provider_updated_at": func.greatest(
-                    stored.provider_updated_at, new.provider_updated_at
-                ),
-                "ghl_calendar_id": attribution(new.ghl_calendar_id, stored.ghl_calendar_id),
-                "calendly_event_type_uri": attribution(
-                    new.calendly_event_type_uri, stored.calendly_event_type_uri
-                ),
-                "calendly_scheduled_event_uri": func.coalesce(
-                    new.calendly_scheduled_event_uri, stored.calendly_scheduled_event_uri
-                ),
-                "updated_at": func.now(),
-            },
-        )
-        returning: ReturningInsert[Appointment, bool] = upsert.returning(
-            Appointment, literal_column("(xmax = 0)").label("inserted")
-        )
-        result = await self.session.execute(returning.execution_options(populate_existing=True))
-        row = result.one()
+        params = {
+            "id": uuid.uuid4(),
+            "workspace_id": values.workspace_id,
+            "lead_id": values.lead_id,
+            "provider": values.provider,
+            "status": values.status or AppointmentStatus.CONFIRMED,
+            "start_at": values.start_at,
+            "end_at": values.end_at or values.start_at,
+            "booked_at": values.booked_at,
+            "provider_updated_at": values.provider_updated_at,
+            "ghl_calendar_id": values.ghl_calendar_id,
+            "calendly_event_type_uri": values.calendly_event_type_uri,
+            "calendly_scheduled_event_uri": values.calendly_scheduled_event_uri,
+            identity: values.external_id,
+        }
+        row = (await self.session.execute(stmt, params)).one()
         return row[0], bool(row[1])
 
     async def lock_lead(self, lead_id: uuid.UUID) -> None:
         """Serialise writers of one lead's appointments so the rollup recomputed afterwards
         sees every committed appointment of that lead (READ COMMITTED takes a new snapshot
         per statement, and the lock is held to the end of the transaction)."""
-        await self.session.execute(select(Lead.id).where(Lead.id == lead_id).with_for_update())
+        await self.session.execute(_LOCK_LEAD, {"lead_id": lead_id})
 
     async def refresh_lead_rollup(self, lead_id: uuid.UUID) -> None:
         """Recompute the lead's rollup from its rows in one statement: the latest booked
         appointment (booking time, then start, then id), so any order of writes converges."""
-        latest = (
-            select(
-                Appointment.lead_id,
-                Appointment.id,
-                Appointment.status,
-                Appointment.start_at,
-                Appointment.booked_at,
-                Appointment.provider,
-            )
-            .where(Appointment.lead_id == lead_id)
-            .order_by(
-                func.coalesce(Appointment.booked_at, Appointment.created_at).desc(),
-                Appointment.start_at.desc(),
-                Appointment.id.desc(),
-            )
-            .limit(1)
-            .subquery()
-        )
-        await self.session.execute(
-            update(Lead)
-            .where(Lead.id == lead_id, Lead.id == latest.c.lead_id)
-            .values(
-                latest_appointment_id=latest.c.id,
-                latest_appointment_status=latest.c.status,
-                latest_appointment_start_at=latest.c.start_at,
-                latest_appointment_booked_at=latest.c.booked_at,
-                latest_appointment_provider=latest.c.provider,
-                updated_at=func.now(),
-            )
-            .execution_options(synchronize_session=False)
-        )
+        await self.session.execute(_REFRESH_LEAD_ROLLUP, {"lead_id": lead_id})
 
     async def get(self, workspace_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment | None:
         result = await self.session.execute(

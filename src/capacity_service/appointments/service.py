@@ -37,6 +37,7 @@ async def upsert_appointment_with_rollup(
     workspace_id: uuid.UUID,
     lead_id: uuid.UUID,
     appointment: ProviderAppointment,
+    lead_locked: bool = False,
 ) -> Appointment:
     """Write one provider state of an appointment and recompute its lead's rollup.
 
@@ -45,10 +46,12 @@ async def upsert_appointment_with_rollup(
     attribution is never erased (a blank one counts as none). An existing row keeps the lead
     it was first written for. The new side of a Calendly reschedule also retires the old
     booking (see `_retire_rescheduled_predecessor`). Queues a debounced alert evaluation of
-    the workspace with the write.
+    the workspace with the write. `lead_locked` says this transaction already holds the
+    lead's row lock (e.g. from `LeadRepository.ensure_by_email`), saving a round trip.
     """
     repository = AppointmentRepository(session)
-    await repository.lock_lead(lead_id)
+    if not lead_locked:
+        await repository.lock_lead(lead_id)
     if appointment.status is None:
         logger.warning(
             "%s appointment %s has unmapped status %r; keeping the stored status",
@@ -173,12 +176,19 @@ async def lead_for_provider_contact(
 async def record_provider_appointment(
     session: AsyncSession, workspace_id: uuid.UUID, appointment: ProviderAppointment
 ) -> Appointment:
-    """Find or create the lead from the provider's contact, then upsert (webhooks, reconcile)."""
+    """Find or create the lead from the provider's contact, then upsert (webhooks, reconcile).
+
+    Finding the lead takes its row lock, so the upsert does not lock it again.
+    """
     lead = await lead_for_provider_contact(
         session, workspace_id, appointment.provider, appointment.contact
     )
     return await upsert_appointment_with_rollup(
-        session, workspace_id=workspace_id, lead_id=lead.id, appointment=appointment
+        session,
+        workspace_id=workspace_id,
+        lead_id=lead.id,
+        appointment=appointment,
+        lead_locked=True,
     )
 
 

@@ -100,6 +100,31 @@ async def enqueue(
     raise RuntimeError(f"could not enqueue {entrypoint} with dedupe key {dedupe_key}")
 
 
+async def enqueue_unless_active(
+    target: Target,
+    entrypoint: str,
+    payload: Mapping[str, Any],
+    *,
+    dedupe_key: str,
+    execute_after: timedelta | None = None,
+) -> bool:
+    """Queue one job unless one with the dedupe key is queued or running; True when queued.
+
+    One statement, for callers that do not need the job's id: `enqueue` must look the
+    existing job up when it skips, a second round trip on the paths that skip most often.
+    """
+    connection = await driver_connection(target)
+    ids = await Queries(AsyncpgDriver(connection)).enqueue(
+        entrypoint,
+        encode_payload(payload),
+        0,
+        execute_after,
+        dedupe_key,
+        on_conflict="skip",
+    )
+    return ids[0] is not None
+
+
 async def enqueue_many(
     target: Target,
     entrypoint: str,

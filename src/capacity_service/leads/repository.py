@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -72,31 +72,49 @@ class LeadRepository(Repository):
         Used by provider events: a booking must not rename a lead an operator has edited.
         Takes the lead's row lock (held to the end of the transaction).
         """
-        stmt = insert(Lead).values(
-            id=uuid.uuid4(), workspace_id=workspace_id, email=email, name=name, phone=phone
-        )
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[Lead.workspace_id, Lead.email],
-            set_={
-                "name": func.coalesce(Lead.name, stmt.excluded.name),
-                "phone": func.coalesce(Lead.phone, stmt.excluded.phone),
-            },
-        )
-        result = await self.session.execute(
-            upsert.returning(Lead).execution_options(populate_existing=True)
-        )
-        return result.scalar_one()
+        params = {
+            "id": uuid.uuid4(),
+            "workspace_id": workspace_id,
+            "email": email,
+            "name": name,
+            "phone": phone,
+        }
+        lead: Lead = (await self.session.execute(_ENSURE_BY_EMAIL, params)).scalar_one()
+        return lead
 
     async def ensure_by_ghl_contact(self, workspace_id: uuid.UUID, contact_id: str) -> Lead:
         """The lead of this HighLevel contact, created (without email) if missing; row-locked."""
-        stmt = insert(Lead).values(
-            id=uuid.uuid4(), workspace_id=workspace_id, ghl_contact_id=contact_id
-        )
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[Lead.workspace_id, Lead.ghl_contact_id],
-            set_={"ghl_contact_id": stmt.excluded.ghl_contact_id},
-        )
-        result = await self.session.execute(
-            upsert.returning(Lead).execution_options(populate_existing=True)
-        )
-        return result.scalar_one()
+        params = {"id": uuid.uuid4(), "workspace_id": workspace_id, "ghl_contact_id": contact_id}
+        lead: Lead = (await self.session.execute(_ENSURE_BY_GHL_CONTACT, params)).scalar_one()
+        return lead
+
+
+def _bound(*names: str) -> dict[str, Any]:
+    return {name: bindparam(name, type_=Lead.__table__.c[name].type) for name in names}
+
+
+def _ensure_by_email() -> Any:
+    stmt = insert(Lead).values(_bound("id", "workspace_id", "email", "name", "phone"))
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[Lead.workspace_id, Lead.email],
+        set_={
+            "name": func.coalesce(Lead.name, stmt.excluded.name),
+            "phone": func.coalesce(Lead.phone, stmt.excluded.phone),
+        },
+    )
+    return upsert.returning(Lead).execution_options(populate_existing=True)
+
+
+def _ensure_by_ghl_contact() -> Any:
+    stmt = insert(Lead).values(_bound("id", "workspace_id", "ghl_contact_id"))
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[Lead.workspace_id, Lead.ghl_contact_id],
+        set_={"ghl_contact_id": stmt.excluded.ghl_contact_id},
+    )
+    return upsert.returning(Lead).execution_options(populate_existing=True)
+
+
+# Built once, with bind parameters: every provider event finds or creates its lead, and
+# rebuilding the statement (and its cache key) each time cost more than running it.
+_ENSURE_BY_EMAIL = _ensure_by_email()
+_ENSURE_BY_GHL_CONTACT = _ensure_by_ghl_contact()

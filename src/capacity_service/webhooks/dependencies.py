@@ -13,8 +13,8 @@ from capacity_service.db import SessionDep
 from capacity_service.exceptions import BadRequest, NotFound, Unauthorized
 from capacity_service.kit.dependencies import CipherDep, SettingsDep
 from capacity_service.kit.time import to_utc
+from capacity_service.webhooks.repository import WebhookEventRepository
 from capacity_service.webhooks.signatures import SignatureError, verify_calendly, verify_ghl
-from capacity_service.workspaces.repository import WorkspaceRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,17 +48,17 @@ async def calendly_delivery(
         ),
     ] = None,
 ) -> Delivery:
-    workspace = await WorkspaceRepository(session).get(workspace_id)
-    if workspace is None:
+    exists, signing_key = await WebhookEventRepository(session).calendly_signing_key(workspace_id)
+    if not exists:
         raise NotFound(f"workspace {workspace_id} not found")
-    if workspace.calendly_webhook_signing_key_encrypted is None:
+    if signing_key is None:
         raise Unauthorized("this workspace has no Calendly webhook signing key to verify with")
     raw_body = await request.body()
     try:
         verify_calendly(
             signature,
             raw_body,
-            cipher.decrypt(workspace.calendly_webhook_signing_key_encrypted),
+            cipher.decrypt(signing_key),
             now=time.time(),
             tolerance_seconds=settings.calendly_webhook_tolerance_seconds,
         )

@@ -101,12 +101,8 @@ async def receive(
         workspace_id=workspace_id,
         raw_body=raw_body,
     )
-    if not inserted:
-        locked = await repository.lock(event.id)
-        assert locked is not None
-        if not _needs_processing(locked):
-            return Outcome(event=locked, duplicate=True)
-        event = locked
+    if not inserted and not _needs_processing(event):
+        return Outcome(event=event, duplicate=True)
     return await process_stored(session, processor, event, duplicate=not inserted)
 
 
