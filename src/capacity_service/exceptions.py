@@ -78,6 +78,13 @@ class ServiceUnavailable(CapacityServiceError):
     error = "service_unavailable"
 
 
+class CredentialsUnreadable(ServiceUnavailable):
+    """A stored secret cannot be decrypted with CAPACITY_ENCRYPTION_KEY (its key was removed
+    from the list). 503 so that webhook senders retry once the key is back."""
+
+    error = "credentials_unreadable"
+
+
 def error_responses(*errors: type[CapacityServiceError]) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route, so OpenAPI documents the errors it can return."""
     return {

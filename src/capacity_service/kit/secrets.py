@@ -9,9 +9,15 @@ import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from capacity_service.exceptions import CredentialsUnreadable
 
-class SecretDecryptionError(Exception):
-    """A stored secret cannot be read with the configured keys (rotated away or corrupted)."""
+
+class SecretDecryptionError(CredentialsUnreadable):
+    """A stored secret cannot be read with the configured keys (rotated away or corrupted).
+
+    A domain error, so a request that meets one is answered by the one exception handler
+    (503 `credentials_unreadable`) instead of a 500.
+    """
 
 
 class SecretCipher:
