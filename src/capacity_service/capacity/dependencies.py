@@ -8,7 +8,7 @@ from fastapi import Depends, Query
 from capacity_service.kit.dependencies import SettingsDep
 
 
-def _window_days(
+async def _window_days(
     settings: SettingsDep,
     window_days: Annotated[
         int | None,
@@ -23,7 +23,7 @@ def _window_days(
     return settings.default_window_days if window_days is None else window_days
 
 
-def _staleness_threshold(settings: SettingsDep) -> dt.timedelta:
+async def _staleness_threshold(settings: SettingsDep) -> dt.timedelta:
     return dt.timedelta(minutes=settings.staleness_threshold_minutes)
 
 

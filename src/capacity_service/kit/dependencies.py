@@ -1,4 +1,7 @@
-"""Process-wide objects that endpoints need, taken from the app state built at start-up."""
+"""Process-wide objects that endpoints need, taken from the app state built at start-up.
+
+Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a hop per call.
+"""
 
 from datetime import datetime
 from typing import Annotated
@@ -11,12 +14,12 @@ from capacity_service.kit.time import utcnow
 from capacity_service.providers import ProviderClients
 
 
-def _cipher(request: Request) -> SecretCipher:
+async def _cipher(request: Request) -> SecretCipher:
     cipher: SecretCipher = request.app.state.cipher
     return cipher
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -25,7 +28,7 @@ CipherDep = Annotated[SecretCipher, Depends(_cipher)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
-def _providers(request: Request) -> ProviderClients:
+async def _providers(request: Request) -> ProviderClients:
     providers: ProviderClients = request.app.state.providers
     return providers
 
@@ -33,7 +36,7 @@ def _providers(request: Request) -> ProviderClients:
 ProvidersDep = Annotated[ProviderClients, Depends(_providers)]
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     """The current instant; tests pin it by setting `app.state.clock` to a callable."""
     clock = getattr(request.app.state, "clock", None)
     return clock() if clock is not None else utcnow()
