@@ -173,6 +173,27 @@ def backfill(
         raise typer.Exit(code=1)
 
 
+@app.command("rotate-secrets")
+def rotate_secrets_command(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per transaction.")] = 500,
+) -> None:
+    """Re-encrypt every stored secret with the first key of CAPACITY_ENCRYPTION_KEY.
+
+    Safe to run again (secrets already under the first key are skipped). Exits 1 if some
+    secret cannot be decrypted with any configured key (those are left as they are).
+    """
+    from capacity_service.key_rotation.console import run_rotation
+
+    settings = resolve_settings(require_admin_token=False)
+    try:
+        unreadable = asyncio.run(run_rotation(settings, batch_size=batch_size, echo=typer.echo))
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+        return
+    if unreadable:
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def demo(
     remove: Annotated[

@@ -24,7 +24,9 @@ class SecretCipher:
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise ValueError("at least one encryption key is required")
-        self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+        fernets = [Fernet(k.encode()) for k in keys]
+        self._primary = fernets[0]
+        self._fernet = MultiFernet(fernets)
 
     def __repr__(self) -> str:
         return "SecretCipher(<keys hidden>)"
@@ -45,6 +47,21 @@ class SecretCipher:
 
     def decrypt_optional(self, token: bytes | None) -> str | None:
         return None if token is None else self.decrypt(token)
+
+    def rotate(self, token: bytes) -> bytes | None:
+        """The secret re-encrypted with the first key, or None if the first key already reads it
+        (so a repeated rotation rewrites nothing)."""
+        try:
+            self._primary.decrypt(token)
+            return None
+        except InvalidToken:
+            pass
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken:
+            raise SecretDecryptionError(
+                "a stored secret cannot be decrypted with the configured CAPACITY_ENCRYPTION_KEY"
+            ) from None
 
 
 def new_api_key() -> str:

@@ -1,0 +1,1 @@
+"""Re-encrypting every stored secret with the newest key of CAPACITY_ENCRYPTION_KEY."""
