@@ -102,6 +102,17 @@ class Settings(BaseSettings):
     backfill_concurrency: int = Field(
         default=8, ge=1, le=100, description="Attribution lookups in flight per provider account."
     )
+    webhook_event_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Processed/ignored webhook events (raw bodies) kept this long.",
+    )
+    failed_webhook_event_retention_days: int = Field(
+        default=90, ge=1, description="Failed or unprocessed webhook events kept this long."
+    )
+    job_log_retention_days: int = Field(
+        default=14, ge=1, description="pgqueuer_log rows (job outcomes, tracebacks) kept this long."
+    )
     backfill_batch_size: int = Field(
         default=100, ge=1, le=1000, description="Rows per backfill read and per progress commit."
     )

@@ -1,6 +1,7 @@
 """Which jobs exist: each domain's `tasks.py` declares its own, listed in `TASK_MODULES`.
 
-A task module exposes `TASKS: list[Task]` and, optionally, `SCHEDULES: list[WorkspaceSchedule]`.
+A task module exposes `TASKS: list[Task]` and, optionally, `SCHEDULES: list[WorkspaceSchedule]`
+and `CRON_SCHEDULES: list[CronSchedule]`.
 The worker imports every listed module, so adding a job is one line here plus the module.
 """
 
@@ -8,17 +9,18 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from capacity_service.config import Settings
-from capacity_service.jobs.context import JobContext
+from capacity_service.jobs.context import JobContext, WorkerResources
 
 TASK_MODULES: tuple[str, ...] = (
     "capacity_service.availability.tasks",
     "capacity_service.backfill.tasks",
     "capacity_service.alerts.tasks",
     "capacity_service.reconcile.tasks",
+    "capacity_service.retention.tasks",
 )
 
 TaskHandler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
@@ -46,6 +48,15 @@ class WorkspaceSchedule:
     interval_seconds: Callable[[Settings], int]
 
 
+@dataclass(frozen=True, slots=True)
+class CronSchedule:
+    """A service-wide job on a cron expression (UTC), run by exactly one worker each time."""
+
+    entrypoint: str
+    cron: str
+    handler: Callable[[WorkerResources], Awaitable[None]]
+
+
 def workspace_dedupe_key(entrypoint: str, workspace_id: object) -> str:
     return f"{entrypoint}:{workspace_id}"
 
@@ -54,15 +65,18 @@ def workspace_dedupe_key(entrypoint: str, workspace_id: object) -> str:
 class Registry:
     tasks: list[Task]
     schedules: list[WorkspaceSchedule]
+    cron_schedules: list[CronSchedule] = field(default_factory=list)
 
 
 def load_registry(modules: tuple[str, ...] = TASK_MODULES) -> Registry:
     tasks: list[Task] = []
     schedules: list[WorkspaceSchedule] = []
+    cron_schedules: list[CronSchedule] = []
     for name in modules:
         module = importlib.import_module(name)
         tasks.extend(getattr(module, "TASKS", []))
         schedules.extend(getattr(module, "SCHEDULES", []))
+        cron_schedules.extend(getattr(module, "CRON_SCHEDULES", []))
     names = [t.entrypoint for t in tasks]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -70,4 +84,4 @@ def load_registry(modules: tuple[str, ...] = TASK_MODULES) -> Registry:
     unknown = sorted({s.entrypoint for s in schedules} - set(names))
     if unknown:
         raise RuntimeError(f"schedules for entrypoints that no task declares: {', '.join(unknown)}")
-    return Registry(tasks=tasks, schedules=schedules)
+    return Registry(tasks=tasks, schedules=schedules, cron_schedules=cron_schedules)

@@ -24,7 +24,7 @@ from capacity_service.config import Settings
 from capacity_service.db import create_engine, create_sessionmaker
 from capacity_service.jobs.context import JobContext, WorkerResources
 from capacity_service.jobs.queue import asyncpg_dsn, decode_payload
-from capacity_service.jobs.registry import Registry, Task, load_registry
+from capacity_service.jobs.registry import CronSchedule, Registry, Task, load_registry
 from capacity_service.jobs.scheduler import TICK_CRON, TICK_ENTRYPOINT, enqueue_due_workspace_jobs
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.providers import ProviderClients
@@ -58,7 +58,22 @@ def build_pgqueuer(
             async with resources.sessionmaker() as session, session.begin():
                 await enqueue_due_workspace_jobs(session, resources.settings, registry.schedules)
 
+    for cron in registry.cron_schedules:
+        pgq.schedule(cron.entrypoint, cron.cron, clean_old=True, accepts_context=False)(
+            _bind_cron(cron, resources)
+        )
+
     return pgq
+
+
+def _bind_cron(
+    cron: CronSchedule, resources: WorkerResources
+) -> Callable[[Schedule], Coroutine[Any, Any, None]]:
+    async def run(schedule: Schedule) -> None:
+        await cron.handler(resources)
+
+    run.__name__ = cron.entrypoint.replace(".", "_")
+    return run
 
 
 @asynccontextmanager

@@ -1,0 +1,1 @@
+"""Retention: deleting webhook raw bodies and job logs once they are no longer needed."""
