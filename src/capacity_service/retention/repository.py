@@ -8,8 +8,6 @@ from sqlalchemy import CursorResult, text
 
 from capacity_service.kit.repository import Repository
 
-DONE_STATUSES = ("processed", "ignored")
-
 
 class RetentionRepository(Repository):
     async def delete_done_webhook_events(self, before: datetime, limit: int) -> int:
