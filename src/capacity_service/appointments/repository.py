@@ -3,11 +3,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     String,
+    Table,
     all_,
     and_,
     any_,
@@ -19,9 +20,11 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import ReturningInsert
 
 from capacity_service.kit.enums import AppointmentStatus, Provider
@@ -100,10 +103,71 @@ def _upsert_statement(provider: Provider, status_known: bool, end_known: bool) -
     """The upsert for one shape of input, built once: its values are bind parameters, so every
     call reuses SQLAlchemy's compiled form and asyncpg's prepared statement instead of
     rebuilding the CASE trees and their cache key (see `AppointmentRepository.upsert`)."""
+    returning: ReturningInsert[Appointment, bool] = _upsert(
+        insert(Appointment), provider, status_known, end_known
+    ).returning(Appointment, literal_column("(xmax = 0)").label("inserted"))
+    return returning.execution_options(populate_existing=True)
+
+
+@cache
+def _upsert_with_rollup_statement(provider: Provider, status_known: bool, end_known: bool) -> Any:
+    """The upsert and the rollup of the lead it was called for, as one Core statement.
+
+    The rollup's scan runs on the statement's snapshot, which does not show the upserted row's
+    new version, so its candidates are the lead's other stored rows plus that row as RETURNING
+    gives it. The lead must already be row-locked by the transaction, so the snapshot, taken
+    after the lock, holds every committed appointment of the lead.
+    """
+    table = cast(Table, Appointment.__table__)
+    lead = cast(Table, Lead.__table__)
+    lead_id = bindparam("p_lead_id", type_=lead.c.id.type)  # the upsert's own lead_id
+    up = (
+        _upsert(insert(table), provider, status_known, end_known)
+        .returning(*table.c, literal_column("(xmax = 0)").label("inserted"))
+        .cte("up")
+    )
+    fields = ("lead_id", "id", "status", "start_at", "booked_at", "provider", "created_at")
+    candidates = union_all(
+        select(*(table.c[f] for f in fields)).where(
+            table.c.lead_id == lead_id, table.c.id.not_in(select(up.c.id))
+        ),
+        select(*(up.c[f] for f in fields)).where(up.c.lead_id == lead_id),
+    ).subquery("candidates")
+    latest = (
+        select(candidates)
+        .order_by(
+            func.coalesce(candidates.c.booked_at, candidates.c.created_at).desc(),
+            candidates.c.start_at.desc(),
+            candidates.c.id.desc(),
+        )
+        .limit(1)
+        .subquery("latest")
+    )
+    rollup = (
+        update(lead)
+        .where(lead.c.id == lead_id, lead.c.id == latest.c.lead_id)
+        .values(
+            latest_appointment_id=latest.c.id,
+            latest_appointment_status=latest.c.status,
+            latest_appointment_start_at=latest.c.start_at,
+            latest_appointment_booked_at=latest.c.booked_at,
+            latest_appointment_provider=latest.c.provider,
+            updated_at=func.now(),
+        )
+        .returning(lead.c.id)
+        .cte("rollup")
+    )
+    row = aliased(Appointment, up)
+    return select(row, up.c.inserted).add_cte(rollup).execution_options(populate_existing=True)
+
+
+def _upsert(stmt: Any, provider: Provider, status_known: bool, end_known: bool) -> Any:
     identity = "ghl_appointment_id" if provider is Provider.GHL else "calendly_invitee_uri"
-    stmt = insert(Appointment).values(
+    stmt = stmt.values(
         {
-            name: bindparam(name, type_=Appointment.__table__.c[name].type)
+            # Named apart from every column: Core adds a parameter named like a column to the
+            # SET of an UPDATE in the same statement (the rollup) and to the INSERT.
+            name: bindparam(f"p_{name}", type_=Appointment.__table__.c[name].type)
             for name in (
                 "id",
                 "workspace_id",
@@ -166,10 +230,7 @@ def _upsert_statement(provider: Provider, status_known: bool, end_known: bool) -
             "updated_at": func.now(),
         },
     )
-    returning: ReturningInsert[Appointment, bool] = upsert.returning(
-        Appointment, literal_column("(xmax = 0)").label("inserted")
-    )
-    return returning.execution_options(populate_existing=True)
+    return upsert
 
 
 def _refresh_lead_rollup() -> Any:
@@ -216,6 +277,26 @@ _LOCK_LEAD = (
 _REFRESH_LEAD_ROLLUP = _refresh_lead_rollup()
 
 
+def _upsert_params(values: AppointmentValues) -> dict[str, Any]:
+    identity = "ghl_appointment_id" if values.provider is Provider.GHL else "calendly_invitee_uri"
+    params = {
+        "p_id": uuid.uuid4(),
+        "p_workspace_id": values.workspace_id,
+        "p_lead_id": values.lead_id,
+        "p_provider": values.provider,
+        "p_status": values.status or AppointmentStatus.CONFIRMED,
+        "p_start_at": values.start_at,
+        "p_end_at": values.end_at or values.start_at,
+        "p_booked_at": values.booked_at,
+        "p_provider_updated_at": values.provider_updated_at,
+        "p_ghl_calendar_id": values.ghl_calendar_id,
+        "p_calendly_event_type_uri": values.calendly_event_type_uri,
+        "p_calendly_scheduled_event_uri": values.calendly_scheduled_event_uri,
+        f"p_{identity}": values.external_id,
+    }
+    return params
+
+
 class AppointmentRepository(Repository):
     async def upsert(self, values: AppointmentValues) -> tuple[Appointment, bool]:
         """INSERT ... ON CONFLICT on the provider identity, in one statement; True if inserted.
@@ -229,25 +310,21 @@ class AppointmentRepository(Repository):
         stmt = _upsert_statement(
             values.provider, values.status is not None, values.end_at is not None
         )
-        identity = (
-            "ghl_appointment_id" if values.provider is Provider.GHL else "calendly_invitee_uri"
-        )
-        params = {
-            "id": uuid.uuid4(),
-            "workspace_id": values.workspace_id,
-            "lead_id": values.lead_id,
-            "provider": values.provider,
-            "status": values.status or AppointmentStatus.CONFIRMED,
-            "start_at": values.start_at,
-            "end_at": values.end_at or values.start_at,
-            "booked_at": values.booked_at,
-            "provider_updated_at": values.provider_updated_at,
-            "ghl_calendar_id": values.ghl_calendar_id,
-            "calendly_event_type_uri": values.calendly_event_type_uri,
-            "calendly_scheduled_event_uri": values.calendly_scheduled_event_uri,
-            identity: values.external_id,
-        }
+        params = _upsert_params(values)
         row = (await self.session.execute(stmt, params)).one()
+        return row[0], bool(row[1])
+
+    async def upsert_with_rollup(self, values: AppointmentValues) -> tuple[Appointment, bool]:
+        """`upsert`, and `refresh_lead_rollup` of `values.lead_id`, in one statement.
+
+        The caller must hold that lead's row lock (`lock_lead`, or the lead's find-or-create).
+        A row keeps the lead it was first written for: when it belongs to another lead, that
+        lead's rollup is the caller's to refresh.
+        """
+        stmt = _upsert_with_rollup_statement(
+            values.provider, values.status is not None, values.end_at is not None
+        )
+        row = (await self.session.execute(stmt, _upsert_params(values))).one()
         return row[0], bool(row[1])
 
     async def lock_lead(self, lead_id: uuid.UUID) -> None:

@@ -59,7 +59,7 @@ async def upsert_appointment_with_rollup(
             appointment.external_id,
             appointment.provider_status,
         )
-    row, _ = await repository.upsert(
+    row, _ = await repository.upsert_with_rollup(
         AppointmentValues(
             workspace_id=workspace_id,
             lead_id=lead_id,
@@ -75,9 +75,9 @@ async def upsert_appointment_with_rollup(
             calendly_scheduled_event_uri=_present(appointment.calendly_event_uri),
         )
     )
-    if row.lead_id != lead_id:
+    if row.lead_id != lead_id:  # the row keeps its first lead, whose rollup this changed
         await repository.lock_lead(row.lead_id)
-    await repository.refresh_lead_rollup(row.lead_id)
+        await repository.refresh_lead_rollup(row.lead_id)
     await enqueue_alert_evaluation_after_change(session, workspace_id)
     if appointment.provider is Provider.CALENDLY and appointment.calendly_old_invitee_uri:
         await _retire_rescheduled_predecessor(session, workspace_id, appointment)
