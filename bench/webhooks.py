@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+import psutil
 from cryptography.fernet import Fernet
 from tests.webhooks.payloads import calendly_event, calendly_sign, dumps, new_invitee_uri
 
@@ -179,6 +180,13 @@ async def send_bare(
         await pool.close()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of the API process: what a delivery costs it, whatever else the
+    machine is doing (the events/s figures move with the machine's load)."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 async def check(
     conn: asyncpg.Connection, workspace_id: uuid.UUID, uris: set[str], canceled: set[str]
 ) -> dict[str, int]:
@@ -214,7 +222,9 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
                 ws_api, _ = await new_workspace(conn, f"Bench webhooks c{level}")
                 ws_bare, lead_bare = await new_workspace(conn, f"Bench bare upserts c{level}")
                 created += [ws_api, ws_bare]
+                cpu_before = _cpu_seconds(api.pid)
                 api_seconds, statuses = await send_through_api(api.url, ws_api, sequence, level)
+                api_cpu = _cpu_seconds(api.pid) - cpu_before
                 # Invitee URIs are unique across the table: the baseline gets its own.
                 bare_sequence = [replace(d, invitee=d.invitee + "-bare") for d in sequence]
                 bare_seconds = await send_bare(ws_bare, lead_bare, bare_sequence, level)
@@ -230,6 +240,7 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
                         "invitees": len(uris),
                         "canceled": len(canceled),
                         "api_events_per_s": len(sequence) / api_seconds,
+                        "api_cpu_ms_per_delivery": 1000 * api_cpu / len(sequence),
                         "bare_events_per_s": len(sequence) / bare_seconds,
                         "statuses": statuses,
                         "api_check": api_check,
@@ -247,16 +258,17 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
         f"webhook ingestion, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {invitees} invitees per "
         "level, 30% redelivered, 20% canceled with the cancel first",
         "",
-        "| in flight | deliveries | API events/s | bare upserts/s | ratio | answers "
-        "| appointments (expected) | stored events (expected) | lost / wrong |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| in flight | deliveries | API events/s | bare upserts/s | ratio | API CPU ms/delivery "
+        "| answers | appointments (expected) | stored events (expected) | lost / wrong |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         c = r["api_check"]
         lines.append(
             f"| {r['concurrency']} | {r['deliveries']} | {r['api_events_per_s']:.0f} "
             f"| {r['bare_events_per_s']:.0f} "
-            f"| {r['api_events_per_s'] / r['bare_events_per_s']:.2f} | {r['statuses']} "
+            f"| {r['api_events_per_s'] / r['bare_events_per_s']:.2f} "
+            f"| {r['api_cpu_ms_per_delivery']:.1f} | {r['statuses']} "
             f"| {c['appointments']} ({r['invitees']}) "
             f"| {c['stored_events']} ({r['distinct_deliveries']}) "
             f"| {c['missing']} / {c['wrong_status']} |"
