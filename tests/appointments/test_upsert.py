@@ -199,6 +199,50 @@ async def test_rollup_follows_the_latest_booked_appointment(session: AsyncSessio
     assert lead.latest_appointment_status is AppointmentStatus.CANCELED
 
 
+async def test_rollup_of_a_lead_with_one_appointment_shows_its_newest_state(
+    session: AsyncSession,
+) -> None:
+    """The upsert and the rollup run as one statement: the rollup must see the row's new state,
+    not the one the statement's snapshot holds."""
+    workspace = await make_workspace(session)
+    lead = await make_lead(session, workspace)
+    for status, version in [
+        (AppointmentStatus.CONFIRMED, T0),
+        (AppointmentStatus.SHOWED, T0 + timedelta(days=4)),
+    ]:
+        await upsert_appointment_with_rollup(
+            session,
+            workspace_id=workspace.id,
+            lead_id=lead.id,
+            appointment=ghl_state(status=status, version=version),
+        )
+        await session.refresh(lead)
+        assert lead.latest_appointment_status is status
+
+
+async def test_write_for_another_lead_refreshes_the_rollup_of_the_lead_holding_the_row(
+    session: AsyncSession,
+) -> None:
+    workspace = await make_workspace(session)
+    holder = await make_lead(session, workspace, email="holder@example.com")
+    other = await make_lead(session, workspace, email="other@example.com")
+    await upsert_appointment_with_rollup(
+        session, workspace_id=workspace.id, lead_id=holder.id, appointment=ghl_state()
+    )
+    row = await upsert_appointment_with_rollup(
+        session,
+        workspace_id=workspace.id,
+        lead_id=other.id,
+        appointment=ghl_state(status=AppointmentStatus.CANCELED, version=T0 + timedelta(hours=1)),
+    )
+    assert row.lead_id == holder.id
+    await session.refresh(holder)
+    await session.refresh(other)
+    assert holder.latest_appointment_status is AppointmentStatus.CANCELED
+    assert holder.latest_appointment_id == row.id
+    assert other.latest_appointment_id is None
+
+
 async def test_concurrent_upserts_of_one_appointment_give_one_row(
     committing_app: FastAPI, engine: AsyncEngine
 ) -> None:
