@@ -104,6 +104,17 @@ class WorkspaceSignals:
 
 
 def _signals(row: Any) -> WorkspaceSignals:
+    columns = zip(
+        row.sources or [],
+        row.providers or [],
+        row.identifiers or [],
+        row.fetched_ats or [],
+        row.last_errors or [],
+        row.last_error_kinds or [],
+        row.last_error_ats or [],
+        row.consecutive_failures or [],
+        strict=True,
+    )
     cache = [
         CacheSignal(
             source=AvailabilitySource(source),
@@ -115,17 +126,16 @@ def _signals(row: Any) -> WorkspaceSignals:
             last_error_at=last_error_at,
             consecutive_failures=failures,
         )
-        for source, provider, identifier, fetched_at, last_error, last_error_kind, last_error_at, failures in zip(
-            row.sources or [],
-            row.providers or [],
-            row.identifiers or [],
-            row.fetched_ats or [],
-            row.last_errors or [],
-            row.last_error_kinds or [],
-            row.last_error_ats or [],
-            row.consecutive_failures or [],
-            strict=True,
-        )
+        for (
+            source,
+            provider,
+            identifier,
+            fetched_at,
+            last_error,
+            last_error_kind,
+            last_error_at,
+            failures,
+        ) in columns
     ]
     webhooks = {
         provider: at
