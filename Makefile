@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test check lint typecheck openapi format clean demo
+.PHONY: install run worker test check lint typecheck openapi format clean demo
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ install: $(STAMP)
 
 run: install  ## serve on 127.0.0.1:8000 (embedded PostgreSQL unless CAPACITY_DATABASE_URL is set)
 	$(BIN)/capacity-service serve
+
+worker: install  ## run a job worker against the same database as `make run`
+	$(BIN)/capacity-service worker
 
 test: install  ## every test, against a real PostgreSQL
 	$(BIN)/pytest
