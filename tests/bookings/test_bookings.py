@@ -5,10 +5,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 import respx
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from capacity_service.bookings.repository import BookingRequestRepository
+from capacity_service.bookings.schemas import BookingCreate
+from capacity_service.bookings.service import request_hash
 from capacity_service.kit.enums import AppointmentStatus, Provider
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.models import Appointment, BookingRequest, Lead, Workspace
@@ -187,7 +192,7 @@ async def test_repeat_with_same_idempotency_key_returns_first_result_without_boo
     assert await _count(session, BookingRequest) == 1
 
 
-async def test_provider_refusal_is_502_with_reason_and_writes_nothing(
+async def test_provider_refusal_is_502_with_reason_and_leaves_the_key_retryable(
     provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
 ) -> None:
     workspace = await _ghl_workspace(session, cipher)
@@ -210,7 +215,10 @@ async def test_provider_refusal_is_502_with_reason_and_writes_nothing(
     assert response.status_code == 502, response.text
     assert "no longer available" in response.json()["detail"]
     assert await _count(session, Appointment) == 0
-    assert await _count(session, BookingRequest) == 0
+    request = await session.scalar(select(BookingRequest))
+    assert request is not None
+    assert request.status == "failed"
+    assert request.provider_booking_id is None
 
 
 async def test_provider_unavailable_is_503_and_writes_nothing(
@@ -315,3 +323,116 @@ async def test_duplicate_while_first_is_in_flight_is_409_and_books_once(
     assert repeat.status_code == 201
     assert repeat.json() == first_response.json()
     assert route.call_count == 1
+
+
+async def test_retry_after_the_write_failed_finishes_it_without_booking_again(
+    provider_client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    workspace = await _ghl_workspace(session, cipher)
+    lead = await make_lead(session, workspace, ghl_contact_id="contact-1")
+    headers = {**await _headers(session, workspace), "Idempotency-Key": "blip-1"}
+    payload = {"provider": "ghl", "leadId": str(lead.id), "startTime": START.isoformat()}
+    real_mark_completed = BookingRequestRepository.mark_completed
+    blips = [OperationalError("COMMIT", {}, ConnectionResetError("server closed"))]
+
+    async def mark_completed_once_failing(self: Any, *args: Any, **kwargs: Any) -> None:
+        if blips:
+            raise blips.pop()
+        await real_mark_completed(self, *args, **kwargs)
+
+    monkeypatch.setattr(BookingRequestRepository, "mark_completed", mark_completed_once_failing)
+    url = f"/v1/workspaces/{workspace.id}/bookings"
+    with respx.mock(base_url=GHL_BASE) as ghl:
+        route = ghl.post("/calendars/events/appointments").respond(
+            200, json=_ghl_created("cal-default")
+        )
+        failed = await provider_client.post(url, headers=headers, json=payload)
+        pending = await session.scalar(
+            select(BookingRequest).execution_options(populate_existing=True)
+        )
+        assert pending is not None
+        assert (pending.status, pending.provider_booking_id) == ("pending", "ghl-new-1")
+        assert await _count(session, Appointment) == 0
+        retried = await provider_client.post(url, headers=headers, json=payload)
+        replayed = await provider_client.post(url, headers=headers, json=payload)
+
+    assert failed.status_code == 503, failed.text
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["ghlAppointmentId"] == "ghl-new-1"
+    assert replayed.json() == retried.json()
+    assert route.call_count == 1
+    assert await _count(session, Appointment) == 1
+    done = await session.scalar(select(BookingRequest).execution_options(populate_existing=True))
+    assert done is not None
+    assert done.status == "completed"
+
+
+async def _pending_request(
+    session: AsyncSession, workspace: Workspace, key: str, payload: dict[str, Any], age: timedelta
+) -> None:
+    session.add(
+        BookingRequest(
+            workspace_id=workspace.id,
+            idempotency_key=key,
+            request_hash=request_hash(BookingCreate.model_validate(payload)),
+            status="pending",
+            claimed_at=datetime.now(UTC) - age,
+        )
+    )
+    await session.flush()
+
+
+async def test_pending_key_without_provider_identity_past_the_timeout_asks_to_reconcile(
+    provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await _ghl_workspace(session, cipher)
+    lead = await make_lead(session, workspace, ghl_contact_id="contact-1")
+    payload = {"provider": "ghl", "leadId": str(lead.id), "startTime": START.isoformat()}
+    await _pending_request(session, workspace, "lost-1", payload, timedelta(hours=1))
+    await _pending_request(session, workspace, "young-1", payload, timedelta(seconds=0))
+    url = f"/v1/workspaces/{workspace.id}/bookings"
+    auth = await _headers(session, workspace)
+    with respx.mock(base_url=GHL_BASE, assert_all_called=False) as ghl:
+        route = ghl.post("/calendars/events/appointments").respond(
+            200, json=_ghl_created("cal-default")
+        )
+        lost = await provider_client.post(
+            url, headers={**auth, "Idempotency-Key": "lost-1"}, json=payload
+        )
+        young = await provider_client.post(
+            url, headers={**auth, "Idempotency-Key": "young-1"}, json=payload
+        )
+
+    assert lost.status_code == 409, lost.text
+    assert "reconcile" in lost.json()["detail"]
+    assert young.status_code == 409
+    assert "in progress" in young.json()["detail"]
+    assert route.call_count == 0
+    assert await _count(session, Appointment) == 0
+
+
+async def test_retry_after_a_provider_refusal_books_with_the_same_key(
+    provider_client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await _ghl_workspace(session, cipher)
+    lead = await make_lead(session, workspace, ghl_contact_id="contact-1")
+    headers = {**await _headers(session, workspace), "Idempotency-Key": "again-1"}
+    payload = {"provider": "ghl", "leadId": str(lead.id), "startTime": START.isoformat()}
+    url = f"/v1/workspaces/{workspace.id}/bookings"
+    with respx.mock(base_url=GHL_BASE) as ghl:
+        route = ghl.post("/calendars/events/appointments")
+        route.side_effect = [
+            httpx.Response(422, json={"statusCode": 422, "message": "slot taken"}),
+            httpx.Response(200, json=_ghl_created("cal-default")),
+        ]
+        refused = await provider_client.post(url, headers=headers, json=payload)
+        booked = await provider_client.post(url, headers=headers, json=payload)
+
+    assert refused.status_code == 502
+    assert booked.status_code == 201, booked.text
+    assert route.call_count == 2
+    assert await _count(session, Appointment) == 1
+    assert await _count(session, BookingRequest) == 1

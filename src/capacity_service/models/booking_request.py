@@ -23,5 +23,11 @@ class BookingRequest(UuidPrimaryKey, Base):
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
     appointment_id: Mapped[uuid.UUID | None]
+    # Written right after the provider booked, before the appointment: a retry that finds a
+    # pending row with it finishes the write instead of booking again.
+    provider_booking_id: Mapped[str | None] = mapped_column(String(500))
+    provider_booking: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # When the current attempt took the key (a failed attempt's retry takes it again).
+    claimed_at: Mapped[datetime] = mapped_column(server_default=func.now())
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     completed_at: Mapped[datetime | None]
