@@ -21,6 +21,8 @@ class WebhookEvent(UuidPrimaryKey, Base):
         UniqueConstraint("provider", "event_key"),
         # The last webhook per provider of a workspace (a data-quality signal) is one probe.
         Index("ix_webhook_event_last_received", "workspace_id", "provider", "received_at"),
+        # Retention deletes the oldest events in small batches; without this each batch scans.
+        Index("ix_webhook_event_received_at", "received_at"),
     )
 
     provider: Mapped[Provider] = mapped_column(provider_enum)
