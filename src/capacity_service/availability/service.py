@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from capacity_service.availability.repository import (
     AvailabilityCacheRepository,
     CachedWindow,
-    CacheMeta,
 )
 from capacity_service.config import Settings
 from capacity_service.kit.enums import AvailabilitySource, Provider
@@ -261,15 +260,35 @@ async def apply_refresh(
 
 
 def is_stale(
-    meta: CacheMeta | None, *, now: datetime, window_end: datetime, staleness_threshold: timedelta
+    fetched_at: datetime | None,
+    range_end_at: datetime | None,
+    *,
+    now: datetime,
+    window_end: datetime,
+    staleness_threshold: timedelta,
 ) -> bool:
     """Never fetched (for the configured identifier), fetched longer ago than the threshold, or
-    covering less than the window."""
-    if meta is None or meta.fetched_at is None:
-        return True
-    if meta.fetched_at < now - staleness_threshold:
-        return True
-    return meta.range_end_at is None or meta.range_end_at < window_end
+    covering less than the window. The one staleness rule of every reader of the cache (the
+    admin capacity list states the same rule in SQL)."""
+    return (
+        fetched_at is None
+        or fetched_at < now - staleness_threshold
+        or range_end_at is None
+        or range_end_at < window_end
+    )
+
+
+def _source_is_stale(
+    cached: CachedWindow | None, now: datetime, window_end: datetime, threshold: timedelta
+) -> bool:
+    meta = cached.meta if cached is not None else None
+    return is_stale(
+        meta.fetched_at if meta is not None else None,
+        meta.range_end_at if meta is not None else None,
+        now=now,
+        window_end=window_end,
+        staleness_threshold=threshold,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,12 +326,7 @@ async def availability_overview(
                 config=config,
                 cached=cached.get(source),
                 is_stale=config is not None
-                and is_stale(
-                    cached[source].meta if source in cached else None,
-                    now=start,
-                    window_end=end,
-                    staleness_threshold=threshold,
-                ),
+                and _source_is_stale(cached.get(source), start, end, threshold),
             )
             for source, config in configured.items()
         ],

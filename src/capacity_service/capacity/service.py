@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from capacity_service.availability.service import is_stale as availability_is_stale
 from capacity_service.capacity.repository import (
     CacheRow,
     CapacityOverviewRepository,
@@ -102,11 +103,12 @@ def local_days(window: Window, zone: str) -> list[dt.date]:
 
 
 def is_stale(row: CacheRow, window: Window, now: dt.datetime, threshold: dt.timedelta) -> bool:
-    return (
-        row.fetched_at is None
-        or row.fetched_at < now - threshold
-        or row.range_end_at is None
-        or row.range_end_at < window.end
+    return availability_is_stale(
+        row.fetched_at,
+        row.range_end_at,
+        now=now,
+        window_end=window.end,
+        staleness_threshold=threshold,
     )
 
 
