@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from capacity_service.config import Settings
 from capacity_service.db import create_engine
+from capacity_service.jobs.context import WorkerResources
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.main import create_app
 from capacity_service.migrations import upgrade
 from capacity_service.providers import ProviderClients
 from tests.database import asyncpg_url, create_database, drop_database, server_url, with_database
+from tests.support.webhook_jobs import ProcessWebhooks, webhook_job_runner
 
 pytest_plugins = ["tests.support.provider_double"]
 
@@ -125,6 +127,26 @@ async def app(
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(app) as client:
         yield client
+
+
+@pytest.fixture
+def process_webhooks(
+    app: FastAPI,
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    cipher: SecretCipher,
+) -> ProcessWebhooks:
+    """Runs the webhook-processing jobs the test's deliveries queued, as a worker does."""
+    resources = WorkerResources(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        providers=app.state.providers,
+        cipher=cipher,
+    )
+    return webhook_job_runner(session, resources)
 
 
 @pytest.fixture

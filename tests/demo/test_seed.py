@@ -23,6 +23,7 @@ from capacity_service.kit.secrets import SecretCipher
 from capacity_service.main import build_providers, create_app
 from capacity_service.models import Appointment, WebhookEvent
 from capacity_service.providers.fake import FakeProviderServer, run_fake_provider_server
+from capacity_service.webhooks.tasks import apply_now
 from tests.conftest import ADMIN_TOKEN, ENCRYPTION_KEY, TABLES_TO_CLEAN
 from tests.dashboard.live_server import serve_in_thread
 
@@ -80,6 +81,7 @@ async def demo_run(
                     fake=fake.state,
                     signer=signer,
                     refresh=refresh,
+                    apply_webhooks=lambda event_ids: apply_now(sessionmaker, event_ids),
                 )
             yield DemoRun(demo, base_url, fake)
     finally:

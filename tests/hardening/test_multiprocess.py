@@ -168,6 +168,18 @@ async def test_duplicate_webhooks_through_both_apis_at_once_store_one_row_each(
 
     assert {a.status_code for a in answers} == {200}, [a.text for a in answers][:3]
     assert sum(1 for a in answers if a.json()["duplicate"] is False) == len(invitees)
+
+    async def waiting() -> object:
+        return await fetchval(
+            own_database_url,
+            "SELECT count(*) FROM webhook_event WHERE workspace_id = $1 AND status = 'received'",
+            seeded.workspace_id,
+        )
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while await waiting() != 0:  # both workers apply the queued events
+        assert asyncio.get_running_loop().time() < deadline, "events left unprocessed"
+        await asyncio.sleep(0.1)
     stored = await fetchval(
         own_database_url,
         "SELECT count(*) FROM appointment WHERE calendly_invitee_uri = ANY($1::text[])",

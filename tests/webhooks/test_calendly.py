@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from capacity_service.db import create_sessionmaker
+from capacity_service.jobs.context import WorkerResources
 from capacity_service.kit.enums import AppointmentStatus
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.models import Appointment, Lead, WebhookEvent, Workspace
 from tests.factories import make_workspace
+from tests.support.webhook_jobs import ProcessWebhooks, process_committed_webhooks
 from tests.webhooks.payloads import (
     EVENT_TYPE,
     START,
@@ -57,7 +59,10 @@ async def _count(session: AsyncSession, model: type[Any]) -> int:
 
 
 async def test_invitee_created_writes_attributed_appointment_and_creates_lead(
-    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     workspace = await _workspace(session, cipher)
     invitee = new_invitee_uri()
@@ -65,8 +70,10 @@ async def test_invitee_created_writes_attributed_appointment_and_creates_lead(
     response = await _post(client, workspace, calendly_event("invitee.created", invitee))
 
     assert response.status_code == 200, response.text
-    assert response.json()["status"] == "processed"
+    assert response.json()["status"] == "received"
     assert response.json()["duplicate"] is False
+    assert await _appointments(session) == []  # applied by the worker, not the request
+    assert await process_webhooks() == 1
     (row,) = await _appointments(session)
     assert row.calendly_invitee_uri == invitee
     assert row.calendly_event_type_uri == EVENT_TYPE
@@ -83,7 +90,10 @@ async def test_invitee_created_writes_attributed_appointment_and_creates_lead(
 
 
 async def test_same_delivery_ten_times_is_one_row_and_one_stored_event(
-    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     workspace = await _workspace(session, cipher)
     document = calendly_event("invitee.created", new_invitee_uri())
@@ -93,12 +103,16 @@ async def test_same_delivery_ten_times_is_one_row_and_one_stored_event(
     assert [r.status_code for r in responses] == [200] * 10
     assert [r.json()["duplicate"] for r in responses] == [False] + [True] * 9
     assert len({r.json()["eventId"] for r in responses}) == 1
+    assert await process_webhooks() == 1
     assert await _count(session, Appointment) == 1
     assert await _count(session, WebhookEvent) == 1
 
 
 async def test_cancel_before_create_keeps_canceled(
-    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     workspace = await _workspace(session, cipher)
     invitee = new_invitee_uri()
@@ -109,6 +123,7 @@ async def test_cancel_before_create_keeps_canceled(
 
     assert (await _post(client, workspace, canceled)).status_code == 200
     assert (await _post(client, workspace, created)).status_code == 200
+    await process_webhooks()
 
     (row,) = await _appointments(session)
     assert row.status is AppointmentStatus.CANCELED
@@ -116,7 +131,10 @@ async def test_cancel_before_create_keeps_canceled(
 
 
 async def test_reschedule_marks_old_rescheduled_and_new_confirmed_in_either_order(
-    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     workspace = await _workspace(session, cipher)
     old, new = new_invitee_uri(), new_invitee_uri()
@@ -136,6 +154,7 @@ async def test_reschedule_marks_old_rescheduled_and_new_confirmed_in_either_orde
 
     for document in (new_created, old_canceled, old_created):
         assert (await _post(client, workspace, document)).status_code == 200
+        await process_webhooks()
 
     rows = {r.calendly_invitee_uri: r for r in await _appointments(session)}
     assert rows[old].status is AppointmentStatus.RESCHEDULED
@@ -147,15 +166,20 @@ async def test_reschedule_marks_old_rescheduled_and_new_confirmed_in_either_orde
 
 
 async def test_no_show_and_its_undo(
-    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     workspace = await _workspace(session, cipher)
     invitee = new_invitee_uri()
     await _post(client, workspace, calendly_event("invitee.created", invitee))
+    await process_webhooks()
     marked = calendly_event(
         "invitee_no_show.created", invitee, no_show=True, updated_at=START + timedelta(hours=1)
     )
     assert (await _post(client, workspace, marked)).status_code == 200
+    await process_webhooks()
     assert (await _appointments(session))[0].status is AppointmentStatus.NO_SHOW
 
     undone = calendly_event(
@@ -165,6 +189,7 @@ async def test_no_show_and_its_undo(
         created_at=START + timedelta(hours=2),
     )
     assert (await _post(client, workspace, undone)).status_code == 200
+    await process_webhooks()
     assert (await _appointments(session))[0].status is AppointmentStatus.CONFIRMED
 
 
@@ -304,6 +329,14 @@ async def test_concurrent_delivery_of_one_event_gives_one_row(
 
     assert [r.status_code for r in responses] == [200] * 8
     assert sorted(r.json()["duplicate"] for r in responses) == [False] + [True] * 7
+    resources = WorkerResources(
+        settings=committing_app.state.settings,
+        engine=engine,
+        sessionmaker=sessions,
+        providers=committing_app.state.providers,
+        cipher=cipher,
+    )
+    assert await process_committed_webhooks(resources) == 1
     async with sessions() as session:
         assert await _count(session, Appointment) == 1
         assert await _count(session, WebhookEvent) == 1

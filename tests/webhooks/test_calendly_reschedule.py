@@ -16,6 +16,7 @@ from capacity_service.kit.enums import AppointmentStatus
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.models import Appointment, Lead, Workspace
 from tests.factories import make_workspace
+from tests.support.webhook_jobs import ProcessWebhooks
 from tests.webhooks.payloads import START, calendly_event, calendly_sign, dumps, new_invitee_uri
 
 KEY = "calendly-signing-key-for-reschedules"
@@ -37,7 +38,7 @@ async def _post(client: httpx.AsyncClient, workspace: Workspace, document: dict[
         },
     )
     assert response.status_code == 200, response.text
-    assert response.json()["status"] == "processed", response.text
+    assert response.json()["status"] == "received", response.text
 
 
 async def _statuses(session: AsyncSession) -> dict[str, AppointmentStatus]:
@@ -66,7 +67,10 @@ def _reschedule(old: str, new: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 async def test_created_with_old_invitee_marks_the_held_old_booking_rescheduled(
-    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     workspace = await _workspace(session, cipher)
     old, new = new_invitee_uri(), new_invitee_uri()
@@ -75,6 +79,7 @@ async def test_created_with_old_invitee_marks_the_held_old_booking_rescheduled(
 
     await _post(client, workspace, created)
 
+    await process_webhooks()
     assert await _statuses(session) == {
         old: AppointmentStatus.RESCHEDULED,
         new: AppointmentStatus.CONFIRMED,
@@ -89,7 +94,10 @@ async def test_created_with_old_invitee_marks_the_held_old_booking_rescheduled(
 
 
 async def test_both_reschedule_webhooks_in_either_order_and_redelivered_end_the_same(
-    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     workspace = await _workspace(session, cipher)
     outcomes = []
@@ -100,15 +108,20 @@ async def test_both_reschedule_webhooks_in_either_order_and_redelivered_end_the_
         order = [canceled, created] if cancel_first else [created, canceled]
         for document in order + order:
             await _post(client, workspace, document)
+        await process_webhooks()
         statuses = await _statuses(session)
         outcomes.append((statuses[old], statuses[new]))
 
     assert outcomes == [(AppointmentStatus.RESCHEDULED, AppointmentStatus.CONFIRMED)] * 2
+    await process_webhooks()
     assert len(await _statuses(session)) == 4
 
 
 async def test_old_invitee_we_never_held_is_not_invented(
-    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     workspace = await _workspace(session, cipher)
     old, new = new_invitee_uri(), new_invitee_uri()
@@ -116,11 +129,15 @@ async def test_old_invitee_we_never_held_is_not_invented(
 
     await _post(client, workspace, created)
 
+    await process_webhooks()
     assert await _statuses(session) == {new: AppointmentStatus.CONFIRMED}
 
 
 async def test_old_invitee_held_by_another_workspace_is_left_alone(
-    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cipher: SecretCipher,
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     mine, theirs = await _workspace(session, cipher), await _workspace(session, cipher)
     old, new = new_invitee_uri(), new_invitee_uri()
@@ -129,6 +146,7 @@ async def test_old_invitee_held_by_another_workspace_is_left_alone(
 
     await _post(client, mine, created)
 
+    await process_webhooks()
     assert await _statuses(session) == {
         old: AppointmentStatus.CONFIRMED,
         new: AppointmentStatus.CONFIRMED,

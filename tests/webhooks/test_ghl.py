@@ -13,6 +13,7 @@ from capacity_service.config import GHL_WEBHOOK_RSA_PUBLIC_KEY
 from capacity_service.kit.enums import AppointmentStatus, Provider
 from capacity_service.models import Appointment, Lead, WebhookEvent
 from tests.factories import make_workspace
+from tests.support.webhook_jobs import ProcessWebhooks
 from tests.webhooks.payloads import (
     dumps,
     ghl_ed25519_headers,
@@ -54,14 +55,15 @@ def _update(minutes: int, **appointment: Any) -> dict[str, Any]:
 
 
 async def test_create_writes_appointment_attributed_to_its_calendar(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, process_webhooks: ProcessWebhooks
 ) -> None:
     workspace = await make_workspace(session, ghl_location_id=LOCATION)
 
     response = await _post(client, ghl_example("AppointmentCreate"))
 
     assert response.status_code == 200, response.text
-    assert response.json()["status"] == "processed"
+    assert response.json()["status"] == "received"
+    await process_webhooks()
     (row,) = await _appointments(session)
     assert row.provider is Provider.GHL
     assert row.ghl_appointment_id == APPOINTMENT
@@ -76,24 +78,26 @@ async def test_create_writes_appointment_attributed_to_its_calendar(
 
 
 async def test_legacy_rsa_signature_is_accepted_when_ed25519_is_absent(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, process_webhooks: ProcessWebhooks
 ) -> None:
     await make_workspace(session, ghl_location_id=LOCATION)
 
     response = await _post(client, ghl_example("AppointmentCreate"), legacy=True)
 
     assert response.status_code == 200, response.text
+    await process_webhooks()
     assert len(await _appointments(session)) == 1
 
 
 async def test_update_moves_times_and_delete_cancels(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, process_webhooks: ProcessWebhooks
 ) -> None:
     await make_workspace(session, ghl_location_id=LOCATION)
     await _post(client, ghl_example("AppointmentCreate"))
 
     moved = _update(5, startTime="2023-09-26T16:00:00+05:30", endTime="2023-09-26T16:30:00+05:30")
     assert (await _post(client, moved)).status_code == 200
+    await process_webhooks()
     (row,) = await _appointments(session)
     assert row.start_at == datetime(2023, 9, 26, 10, 30, tzinfo=UTC)
     assert row.status is AppointmentStatus.CONFIRMED
@@ -101,48 +105,52 @@ async def test_update_moves_times_and_delete_cancels(
     deleted = ghl_example("AppointmentDelete", type="AppointmentDelete")
     deleted["appointment"] = {**moved["appointment"]}
     assert (await _post(client, deleted)).status_code == 200
+    await process_webhooks()
     (row,) = await _appointments(session)
     assert row.status is AppointmentStatus.CANCELED
     assert row.ghl_calendar_id == CALENDAR
 
 
 async def test_delete_before_create_keeps_canceled(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, process_webhooks: ProcessWebhooks
 ) -> None:
     await make_workspace(session, ghl_location_id=LOCATION)
 
     await _post(client, ghl_example("AppointmentDelete", type="AppointmentDelete"))
     await _post(client, ghl_example("AppointmentCreate"))
 
+    await process_webhooks()
     (row,) = await _appointments(session)
     assert row.status is AppointmentStatus.CANCELED
 
 
 async def test_older_update_after_newer_is_not_applied(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, process_webhooks: ProcessWebhooks
 ) -> None:
     await make_workspace(session, ghl_location_id=LOCATION)
     await _post(client, _update(10, appointmentStatus="showed"))
     await _post(client, _update(1, appointmentStatus="confirmed"))
 
+    await process_webhooks()
     (row,) = await _appointments(session)
     assert row.status is AppointmentStatus.SHOWED
 
 
 async def test_same_event_ten_times_is_one_row(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, process_webhooks: ProcessWebhooks
 ) -> None:
     await make_workspace(session, ghl_location_id=LOCATION)
     responses = [await _post(client, ghl_example("AppointmentCreate")) for _ in range(10)]
 
     assert [r.status_code for r in responses] == [200] * 10
     assert sum(r.json()["duplicate"] for r in responses) == 9
+    await process_webhooks()
     assert await _count(session, Appointment) == 1
     assert await _count(session, WebhookEvent) == 1
 
 
 async def test_repeated_webhook_id_is_a_duplicate_even_if_the_body_differs(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, process_webhooks: ProcessWebhooks
 ) -> None:
     await make_workspace(session, ghl_location_id=LOCATION)
     first = ghl_example("AppointmentCreate", webhookId="wh-1")
@@ -153,12 +161,13 @@ async def test_repeated_webhook_id_is_a_duplicate_even_if_the_body_differs(
     again = await _post(client, second)
 
     assert again.json()["duplicate"] is True
+    await process_webhooks()
     (row,) = await _appointments(session)
     assert row.status is AppointmentStatus.CONFIRMED
 
 
 async def test_missing_or_wrong_signature_is_401_and_writes_nothing(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, process_webhooks: ProcessWebhooks
 ) -> None:
     await make_workspace(session, ghl_location_id=LOCATION)
     body = dumps(ghl_example("AppointmentCreate"))
@@ -183,6 +192,7 @@ async def test_missing_or_wrong_signature_is_401_and_writes_nothing(
     for response in (unsigned, wrong, legacy_wrong, not_base64, no_fallback):
         assert response.status_code == 401, response.text
     assert await _count(session, WebhookEvent) == 0
+    await process_webhooks()
     assert await _count(session, Appointment) == 0
 
 
@@ -211,7 +221,7 @@ async def test_malformed_json_is_400_and_writes_nothing(
 
 
 async def test_missing_fields_is_422_kept_as_failed(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, process_webhooks: ProcessWebhooks
 ) -> None:
     await make_workspace(session, ghl_location_id=LOCATION)
     document = ghl_example("AppointmentCreate")
@@ -225,17 +235,22 @@ async def test_missing_fields_is_422_kept_as_failed(
     assert response.status_code == 422
     assert "startTime" in response.json()["detail"]
     assert contactless.status_code == 422
+    await process_webhooks()
     assert await _count(session, Appointment) == 0
     failed = await session.scalars(select(WebhookEvent.status))
     assert set(failed.all()) == {"failed"}
 
 
 async def test_unknown_location_is_404_kept_and_replayable_once_registered(
-    client: httpx.AsyncClient, session: AsyncSession, admin_headers: dict[str, str]
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    admin_headers: dict[str, str],
+    process_webhooks: ProcessWebhooks,
 ) -> None:
     response = await _post(client, ghl_example("AppointmentCreate"))
 
     assert response.status_code == 404
+    await process_webhooks()
     assert await _count(session, Appointment) == 0
     event_id = response.json()["eventId"]
 
@@ -247,6 +262,7 @@ async def test_unknown_location_is_404_kept_and_replayable_once_registered(
     assert replayed.status_code == 200
     assert replayed.json()["status"] == "processed"
     assert replayed.json()["workspaceId"] == str(workspace.id)
+    await process_webhooks()
     (row,) = await _appointments(session)
     assert row.ghl_calendar_id == CALENDAR
 

@@ -161,16 +161,27 @@ async def lead_for_provider_contact(
 
     Calendly invitees are found by email (lower-cased), HighLevel contacts by contact id.
     """
+    missing = missing_lead_identity(provider, contact)
+    if missing is not None:
+        raise LeadIdentityMissing(missing)
     leads = LeadRepository(session)
     if provider is Provider.CALENDLY:
-        if not contact.email:
-            raise LeadIdentityMissing("the Calendly invitee has no email")
+        assert contact.email is not None
         return await leads.ensure_by_email(
             workspace_id, contact.email.strip().lower(), name=contact.name, phone=contact.phone
         )
-    if not contact.ghl_contact_id:
-        raise LeadIdentityMissing("the HighLevel appointment has no contactId")
+    assert contact.ghl_contact_id is not None
     return await leads.ensure_by_ghl_contact(workspace_id, contact.ghl_contact_id)
+
+
+def missing_lead_identity(provider: Provider, contact: ProviderContact) -> str | None:
+    """Why no lead can be found for this contact, or None; decidable from the payload alone,
+    so a webhook can be refused before it is queued."""
+    if provider is Provider.CALENDLY and not contact.email:
+        return "the Calendly invitee has no email"
+    if provider is Provider.GHL and not contact.ghl_contact_id:
+        return "the HighLevel appointment has no contactId"
+    return None
 
 
 async def record_provider_appointment(

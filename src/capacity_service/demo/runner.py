@@ -2,7 +2,8 @@
 and a refresh of the demo workspace on the usual interval while it runs.
 
 No job worker runs here: a worker would refresh every workspace in the database against the
-test double. The demo workspace alone is refreshed, by the same function the refresh job runs.
+test double. The demo workspace alone is refreshed, by the same function the refresh job runs,
+and its webhooks are applied by the function the webhook job runs.
 """
 
 import asyncio
@@ -24,6 +25,7 @@ from capacity_service.demo.service import remove_demo_workspaces
 from capacity_service.demo.webhooks import GhlSigner
 from capacity_service.main import create_app
 from capacity_service.providers.fake import run_fake_provider_server
+from capacity_service.webhooks.tasks import apply_now
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +121,7 @@ async def run_demo(
                     fake=fake.state,
                     signer=signer,
                     refresh=lambda workspace_id: _refresh(app, wired, workspace_id),
+                    apply_webhooks=lambda event_ids: apply_now(app.state.sessionmaker, event_ids),
                 )
             on_ready(base_url, demo, replaced)
             refresher = asyncio.create_task(_refresh_forever(app, wired, demo.workspace_id))

@@ -201,16 +201,18 @@ class _Seeder:
         ]
 
 
-async def _deliver(client: httpx.AsyncClient, deliveries: list[_Delivery]) -> None:
+async def _deliver(client: httpx.AsyncClient, deliveries: list[_Delivery]) -> list[uuid.UUID]:
+    """Send the deliveries; the stored events' ids, in the order of `deliveries`."""
     gate = asyncio.Semaphore(CONCURRENT_DELIVERIES)
 
-    async def send(delivery: _Delivery) -> None:
+    async def send(delivery: _Delivery) -> uuid.UUID:
         async with gate:
-            await _call(
+            ack = await _call(
                 client, "POST", delivery.path, content=delivery.body, headers=delivery.headers
             )
+        return uuid.UUID(ack["eventId"])
 
-    await asyncio.gather(*(send(d) for d in deliveries))
+    return list(await asyncio.gather(*(send(d) for d in deliveries)))
 
 
 async def seed_demo(
@@ -220,9 +222,11 @@ async def seed_demo(
     fake: FakeProviderState,
     signer: GhlSigner,
     refresh: Callable[[uuid.UUID], Awaitable[object]],
+    apply_webhooks: Callable[[list[uuid.UUID]], Awaitable[object]],
     now: datetime | None = None,
 ) -> DemoWorkspace:
-    """Create and fill the demo workspace; `client` talks to the running service."""
+    """Create and fill the demo workspace; `client` talks to the running service, and
+    `apply_webhooks` applies the stored events as a worker would."""
     now = now or utcnow()
     plan = build_plan(now)
     signing_key = secrets.token_urlsafe(24)
@@ -267,8 +271,8 @@ async def seed_demo(
         changes.extend(rest)
 
     await refresh(workspace_id)
-    await _deliver(client, creates)
-    await _deliver(client, changes)
+    await apply_webhooks(await _deliver(client, creates))
+    await apply_webhooks(await _deliver(client, changes))
     return DemoWorkspace(
         workspace_id=workspace_id,
         name=DEMO_WORKSPACE_NAME,

@@ -21,6 +21,7 @@ TASK_MODULES: tuple[str, ...] = (
     "capacity_service.alerts.tasks",
     "capacity_service.reconcile.tasks",
     "capacity_service.retention.tasks",
+    "capacity_service.webhooks.tasks",
 )
 
 TaskHandler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]

@@ -1,7 +1,17 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from capacity_service.kit.enums import Provider
@@ -23,6 +33,12 @@ class WebhookEvent(UuidPrimaryKey, Base):
         Index("ix_webhook_event_last_received", "workspace_id", "provider", "received_at"),
         # Retention deletes the oldest events in small batches; without this each batch scans.
         Index("ix_webhook_event_received_at", "received_at"),
+        # The sweep looks for events still waiting for processing: a few among many.
+        Index(
+            "ix_webhook_event_waiting",
+            "received_at",
+            postgresql_where=text("status = 'received'"),
+        ),
     )
 
     provider: Mapped[Provider] = mapped_column(provider_enum)

@@ -24,12 +24,15 @@ from capacity_service.models import WebhookEvent
 from capacity_service.providers.calendly.mapper import webhook_payload_to_appointment
 from capacity_service.providers.calendly.schemas import CalendlyWebhookPayload
 from capacity_service.providers.timestamps import UtcDatetime
+from capacity_service.providers.types import ProviderAppointment
 from capacity_service.webhooks.service import (
     IGNORED,
     InvalidPayload,
     Processed,
+    Verdict,
     parse_part,
     record_appointment,
+    verdict_of,
 )
 
 INVITEE_CREATED = "invitee.created"
@@ -83,21 +86,38 @@ def _status(event: str, payload: CalendlyWebhookPayload, mapped: AppointmentStat
     return mapped
 
 
-async def process(session: AsyncSession, event: WebhookEvent) -> Processed:
-    assert event.workspace_id is not None, "Calendly events are stored with their workspace"
-    document = json.loads(event.raw_body)
+def interpret(document: dict[str, Any]) -> ProviderAppointment | Processed:
+    """What the delivery says, from the body alone: the appointment state to record, or an
+    ignored event type. InvalidPayload when it lacks what its event type needs.
+
+    Pure, so the same rules decide at receipt (answer 422 at once) and when processing.
+    """
     name = event_type_of(document)
     if name is None:
         raise InvalidPayload("event: Field required")
     if name not in HANDLED_EVENTS:
-        return Processed(IGNORED, event.workspace_id, f"event {name!r} is not handled")
+        return Processed(IGNORED, note=f"event {name!r} is not handled")
     envelope = parse_part(CalendlyEnvelope, document)
     payload = parse_part(CalendlyWebhookPayload, envelope.payload, field="payload")
     appointment = webhook_payload_to_appointment(payload, payload.scheduled_event)
     versions = [v for v in (payload.updated_at, envelope.created_at) if v is not None]
-    appointment = dataclasses.replace(
+    return dataclasses.replace(
         appointment,
         status=_status(envelope.event, payload, appointment.status),
         provider_updated_at=max(versions) if versions else None,
     )
-    return await record_appointment(session, event.workspace_id, appointment)
+
+
+def verdict(workspace_id: uuid.UUID, document: dict[str, Any]) -> Verdict:
+    try:
+        return verdict_of(interpret(document), workspace_id)
+    except InvalidPayload as exc:
+        return Verdict.reject(exc)
+
+
+async def process(session: AsyncSession, event: WebhookEvent) -> Processed:
+    assert event.workspace_id is not None, "Calendly events are stored with their workspace"
+    result = interpret(json.loads(event.raw_body))
+    if isinstance(result, Processed):
+        return dataclasses.replace(result, workspace_id=event.workspace_id)
+    return await record_appointment(session, event.workspace_id, result)

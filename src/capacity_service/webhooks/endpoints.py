@@ -19,13 +19,9 @@ from capacity_service.kit.pagination import PageDep
 from capacity_service.kit.schemas import Page
 from capacity_service.webhooks import calendly, ghl, service
 from capacity_service.webhooks.dependencies import CalendlyDeliveryDep, GhlDeliveryDep
+from capacity_service.webhooks.processors import PROCESSORS
 from capacity_service.webhooks.repository import WebhookEventRepository
 from capacity_service.webhooks.schemas import WebhookAck, WebhookEventRead, WebhookStatus
-
-PROCESSORS: dict[Provider, service.Processor] = {
-    Provider.CALENDLY: calendly.process,
-    Provider.GHL: ghl.process,
-}
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -33,14 +29,16 @@ _STORED_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Unknown workspace."},
     422: {
         "model": ErrorBody,
-        "description": "Stored as failed: the payload lacks what its event type needs.",
+        "description": "Stored as failed, not processed: the payload lacks what its event "
+        "type needs.",
     },
 }
 
 
 def _answer(outcome: service.Outcome) -> JSONResponse:
-    """2xx once stored, except that a stored payload we cannot use is 422 (its sender's
-    fault) and an unknown HighLevel location 404; both are still kept for a replay."""
+    """200 once stored (`received`: queued for processing), except that a stored payload we
+    cannot use is 422 (its sender's fault) and an unknown HighLevel location 404; both are
+    still kept for a replay."""
     event = outcome.event
     ack = WebhookAck(
         event_id=event.id,
@@ -68,12 +66,13 @@ async def calendly_webhook(
     """Calendly `invitee.created`, `invitee.canceled`, `invitee_no_show.created|deleted`.
 
     Verified with the workspace's signing key (`Calendly-Webhook-Signature`, tolerance
-    `CAPACITY_CALENDLY_WEBHOOK_TOLERANCE_SECONDS`); answered only after the raw body is stored.
-    Other event types are stored and acknowledged as `ignored`.
+    `CAPACITY_CALENDLY_WEBHOOK_TOLERANCE_SECONDS`); answered only after the raw body is stored
+    and its processing queued (`status: received`); a worker applies it moments later. Other
+    event types are stored and acknowledged as `ignored`.
     """
     outcome = await service.receive(
         session,
-        calendly.process,
+        calendly.verdict(workspace_id, delivery.document),
         provider=Provider.CALENDLY,
         event_key=calendly.event_key(workspace_id, delivery.document, delivery.raw_body),
         event_type=calendly.event_type_of(delivery.document),
@@ -93,11 +92,12 @@ async def ghl_webhook(delivery: GhlDeliveryDep, session: SessionDep) -> JSONResp
 
     `X-GHL-Signature` (Ed25519) is checked first, the legacy `x-wh-signature` (RSA) only when
     it is absent; neither is 401. A body `timestamp` outside
-    `CAPACITY_GHL_WEBHOOK_TOLERANCE_SECONDS` is 401; `webhookId` de-duplicates.
+    `CAPACITY_GHL_WEBHOOK_TOLERANCE_SECONDS` is 401; `webhookId` de-duplicates. Answered once
+    stored and queued (`status: received`); a worker applies it moments later.
     """
     outcome = await service.receive(
         session,
-        ghl.process,
+        await ghl.verdict(session, delivery.document),
         provider=Provider.GHL,
         event_key=ghl.event_key(delivery.document, delivery.raw_body),
         event_type=ghl.event_type_of(delivery.document),

@@ -21,13 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from capacity_service.models import WebhookEvent
 from capacity_service.providers.ghl.mapper import GHL_DELETED_STATUS, ghl_appointment_to_domain
 from capacity_service.providers.ghl.schemas import GhlAppointment
+from capacity_service.providers.types import ProviderAppointment
 from capacity_service.webhooks.service import (
     IGNORED,
     InvalidPayload,
     Processed,
     UnknownWorkspace,
+    Verdict,
     parse_part,
     record_appointment,
+    verdict_of,
 )
 from capacity_service.workspaces.repository import WorkspaceRepository
 
@@ -57,23 +60,57 @@ def event_key(document: dict[str, Any], raw_body: bytes) -> str:
     return "body:" + hashlib.sha256(raw_body).hexdigest()
 
 
-async def process(session: AsyncSession, event: WebhookEvent) -> Processed:
-    document = json.loads(event.raw_body)
+@dataclasses.dataclass(frozen=True, slots=True)
+class LocationAppointment:
+    """An appointment state and the HighLevel location (workspace) it belongs to."""
+
+    location_id: str
+    appointment: ProviderAppointment
+
+
+def interpret(document: dict[str, Any]) -> LocationAppointment | Processed:
+    """What the delivery says, from the body alone; InvalidPayload when it lacks what its
+    type needs. Pure, so receipt (422 at once) and processing apply the same rules."""
     name = event_type_of(document)
     if name is None:
         raise InvalidPayload("type: Field required")
     if name not in HANDLED_EVENTS:
-        return Processed(IGNORED, event.workspace_id, f"event {name!r} is not handled")
+        return Processed(IGNORED, note=f"event {name!r} is not handled")
     envelope = parse_part(GhlEnvelope, document)
     if not envelope.location_id:
         raise InvalidPayload("locationId: Field required")
-    workspace = await WorkspaceRepository(session).get_by_ghl_location(envelope.location_id)
-    if workspace is None:
-        raise UnknownWorkspace(f"no workspace has HighLevel location {envelope.location_id}")
     if envelope.appointment is None:
         raise InvalidPayload("appointment: Field required")
     wire = parse_part(GhlAppointment, envelope.appointment, field="appointment")
     appointment = ghl_appointment_to_domain(wire, location_id=envelope.location_id)
     if envelope.type == APPOINTMENT_DELETE:
         appointment = dataclasses.replace(appointment, status=GHL_DELETED_STATUS)
-    return await record_appointment(session, workspace.id, appointment)
+    return LocationAppointment(envelope.location_id, appointment)
+
+
+def unknown_location(location_id: str) -> str:
+    return f"no workspace has HighLevel location {location_id}"
+
+
+async def verdict(session: AsyncSession, document: dict[str, Any]) -> Verdict:
+    """The body's verdict, with the workspace of its location (one indexed read)."""
+    try:
+        result = interpret(document)
+    except InvalidPayload as exc:
+        return Verdict.reject(exc)
+    if isinstance(result, Processed):
+        return verdict_of(result, None)
+    workspace = await WorkspaceRepository(session).get_by_ghl_location(result.location_id)
+    if workspace is None:
+        return Verdict.unknown(unknown_location(result.location_id))
+    return verdict_of(result.appointment, workspace.id)
+
+
+async def process(session: AsyncSession, event: WebhookEvent) -> Processed:
+    result = interpret(json.loads(event.raw_body))
+    if isinstance(result, Processed):
+        return dataclasses.replace(result, workspace_id=event.workspace_id)
+    workspace = await WorkspaceRepository(session).get_by_ghl_location(result.location_id)
+    if workspace is None:
+        raise UnknownWorkspace(unknown_location(result.location_id))
+    return await record_appointment(session, workspace.id, result.appointment)

@@ -1,8 +1,9 @@
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text, bindparam, func, select, update
+from sqlalchemy import String, Text, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from capacity_service.kit.enums import Provider
@@ -18,7 +19,23 @@ def _bound(*names: str) -> dict[str, Any]:
 # its cache key) per call cost more CPU than PostgreSQL spent executing it.
 _INSERT = (
     insert(WebhookEvent)
-    .values(_bound("id", "provider", "event_key", "event_type", "workspace_id", "raw_body"))
+    .values(
+        **_bound(
+            "id",
+            "provider",
+            "event_key",
+            "event_type",
+            "workspace_id",
+            "raw_body",
+            "status",
+            "error",
+        ),
+        # Refused at receipt (failed, ignored) counts as an attempt, decided now.
+        attempts=case((bindparam("status", type_=String()) == "received", 0), else_=1),
+        processed_at=case(
+            (bindparam("status", type_=String()) == "received", None), else_=func.now()
+        ),
+    )
     .on_conflict_do_nothing(index_elements=[WebhookEvent.provider, WebhookEvent.event_key])
     .returning(WebhookEvent)
     .execution_options(populate_existing=True)
@@ -49,6 +66,20 @@ _RECORD_OUTCOME = (
     .returning(WebhookEvent)
     .execution_options(populate_existing=True, synchronize_session=False)
 )
+_MARK_RECEIVED = (
+    update(WebhookEvent)
+    .where(WebhookEvent.id == bindparam("event_id", type_=WebhookEvent.__table__.c.id.type))
+    .values(
+        status="received",
+        error=None,
+        workspace_id=func.coalesce(
+            bindparam("workspace_id", type_=WebhookEvent.__table__.c.workspace_id.type),
+            WebhookEvent.workspace_id,
+        ),
+    )
+    .returning(WebhookEvent)
+    .execution_options(populate_existing=True, synchronize_session=False)
+)
 _CALENDLY_SIGNING_KEY = select(
     Workspace.id, Workspace.calendly_webhook_signing_key_encrypted
 ).where(Workspace.id == bindparam("workspace_id", type_=Workspace.__table__.c.id.type))
@@ -63,6 +94,8 @@ class WebhookEventRepository(Repository):
         event_type: str | None,
         workspace_id: uuid.UUID | None,
         raw_body: bytes,
+        status: str,
+        error: str | None = None,
     ) -> tuple[WebhookEvent, bool]:
         """INSERT ... ON CONFLICT DO NOTHING on (provider, event_key); True when new.
 
@@ -80,6 +113,8 @@ class WebhookEventRepository(Repository):
                 "event_type": event_type,
                 "workspace_id": workspace_id,
                 "raw_body": raw_body,
+                "status": status,
+                "error": error,
             },
         )
         if new is not None:
@@ -89,6 +124,25 @@ class WebhookEventRepository(Repository):
         )
         assert event is not None
         return event, False
+
+    async def mark_received(
+        self, event_id: uuid.UUID, *, workspace_id: uuid.UUID | None
+    ) -> WebhookEvent:
+        """Back to waiting for processing (a redelivery of an event that failed)."""
+        result = await self.session.execute(
+            _MARK_RECEIVED, {"event_id": event_id, "workspace_id": workspace_id}
+        )
+        return result.scalar_one()
+
+    async def waiting_ids(self, *, received_before: datetime, limit: int) -> list[uuid.UUID]:
+        """Events still waiting for processing since before a moment, oldest first."""
+        rows = await self.session.scalars(
+            select(WebhookEvent.id)
+            .where(WebhookEvent.status == "received", WebhookEvent.received_at < received_before)
+            .order_by(WebhookEvent.received_at)
+            .limit(limit)
+        )
+        return list(rows.all())
 
     async def calendly_signing_key(self, workspace_id: uuid.UUID) -> tuple[bool, bytes | None]:
         """(the workspace exists, its encrypted Calendly signing key), in one narrow read:

@@ -1,8 +1,13 @@
-"""Store first, then process in a savepoint: the stored event survives any processing failure.
+"""Receipt stores and queues; processing applies a stored event, in a savepoint.
 
-A delivery is committed with its outcome in the request's transaction, which commits before the
-2xx is sent; a crash before that commit means no 2xx, so the provider delivers again. Redelivery
-of a processed event changes nothing; redelivery of a failed one is another attempt.
+Receipt decides from the body alone what it can (a payload lacking what its event type needs
+is kept as failed and answered 422; an unknown HighLevel location is kept and answered 404),
+stores the raw event and queues its processing in the request's transaction, which commits
+before the 2xx is sent. A crash before that commit means no 2xx, so the provider delivers
+again. The worker then applies the event; the upsert is idempotent and ordered by provider
+versions, so events may be processed in any order and more than once. A redelivery of a
+processed event changes nothing; of a failed one it is another attempt; of one still waiting
+it queues its processing again if the job was lost.
 """
 
 import logging
@@ -14,17 +19,22 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity_service.appointments.service import LeadIdentityMissing, record_provider_appointment
+from capacity_service.appointments.service import (
+    LeadIdentityMissing,
+    missing_lead_identity,
+    record_provider_appointment,
+)
 from capacity_service.exceptions import NotFound
 from capacity_service.kit.enums import Provider
 from capacity_service.models import WebhookEvent
 from capacity_service.providers.http import describe_validation_error
 from capacity_service.providers.types import ProviderAppointment
+from capacity_service.webhooks.dispatch import queue_processing
 from capacity_service.webhooks.repository import WebhookEventRepository
 
 logger = logging.getLogger("capacity_service.webhooks")
 
-PROCESSED, IGNORED, FAILED = "processed", "ignored", "failed"
+RECEIVED, PROCESSED, IGNORED, FAILED = "received", "processed", "ignored", "failed"
 
 
 class InvalidPayload(Exception):
@@ -72,6 +82,41 @@ async def record_appointment(
 
 
 @dataclass(frozen=True, slots=True)
+class Verdict:
+    """What receipt decides from the body, before anything is stored: queue the event for
+    processing (`received`), keep it as `ignored` (a type the service skips), or refuse it
+    (kept all the same, for a replay after a fix)."""
+
+    status: str
+    error: str | None = None
+    workspace_id: uuid.UUID | None = None
+    invalid: bool = False
+    unknown_workspace: bool = False
+
+    @classmethod
+    def accept(cls, workspace_id: uuid.UUID | None) -> "Verdict":
+        return cls(RECEIVED, workspace_id=workspace_id)
+
+    @classmethod
+    def reject(cls, reason: object) -> "Verdict":
+        return cls(FAILED, f"invalid payload: {reason}", invalid=True)
+
+    @classmethod
+    def unknown(cls, reason: str) -> "Verdict":
+        return cls(IGNORED, reason, unknown_workspace=True)
+
+
+def verdict_of(result: ProviderAppointment | Processed, workspace_id: uuid.UUID | None) -> Verdict:
+    """Accept an appointment state whose lead can be found; an ignored type stays ignored."""
+    if isinstance(result, Processed):
+        return Verdict(IGNORED, result.note, workspace_id)
+    missing = missing_lead_identity(result.provider, result.contact)
+    if missing is not None:
+        return Verdict.reject(missing)
+    return Verdict.accept(workspace_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     event: WebhookEvent
     duplicate: bool
@@ -85,7 +130,7 @@ def _needs_processing(event: WebhookEvent) -> bool:
 
 async def receive(
     session: AsyncSession,
-    processor: Processor,
+    verdict: Verdict,
     *,
     provider: Provider,
     event_key: str,
@@ -93,17 +138,39 @@ async def receive(
     workspace_id: uuid.UUID | None,
     raw_body: bytes,
 ) -> Outcome:
+    """Store the delivery with its verdict and queue it when accepted, in the caller's
+    transaction; a redelivery returns the stored event (see the module's rules)."""
     repository = WebhookEventRepository(session)
     event, inserted = await repository.store(
         provider=provider,
         event_key=event_key,
         event_type=event_type,
-        workspace_id=workspace_id,
+        workspace_id=verdict.workspace_id or workspace_id,
         raw_body=raw_body,
+        status=verdict.status,
+        error=verdict.error,
     )
-    if not inserted and not _needs_processing(event):
-        return Outcome(event=event, duplicate=True)
-    return await process_stored(session, processor, event, duplicate=not inserted)
+    if inserted:
+        if verdict.status == RECEIVED:
+            await queue_processing(session, event.id)
+        return Outcome(
+            event, False, invalid=verdict.invalid, unknown_workspace=verdict.unknown_workspace
+        )
+    if event.status == RECEIVED:
+        await queue_processing(session, event.id)  # a no-op unless its job was lost
+        return Outcome(event, True)
+    if not _needs_processing(event):
+        return Outcome(event, True)
+    if verdict.status == RECEIVED:
+        event = await repository.mark_received(event.id, workspace_id=verdict.workspace_id)
+        await queue_processing(session, event.id)
+        return Outcome(event, True)
+    event = await repository.record_outcome(
+        event.id, status=verdict.status, error=verdict.error, workspace_id=verdict.workspace_id
+    )
+    return Outcome(
+        event, True, invalid=verdict.invalid, unknown_workspace=verdict.unknown_workspace
+    )
 
 
 async def process_stored(
