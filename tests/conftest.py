@@ -82,10 +82,14 @@ async def session(
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    """The analytics cache is off: most tests write in a transaction that never commits, so
+    no change notification would evict what they read (tests/analytics/test_cache.py turns
+    it on with committed writes)."""
     return Settings(
         database_url=database_url,
         admin_token=SecretStr(ADMIN_TOKEN),
         encryption_key=SecretStr(ENCRYPTION_KEY),
+        analytics_cache_seconds=0,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from capacity_service.db import SessionDep
 from capacity_service.exceptions import Forbidden, NotFound, Unauthorized
@@ -31,19 +32,20 @@ def is_admin_token(token: str, admin_tokens: Sequence[str]) -> bool:
     return matched
 
 
-def _is_admin(request: Request, token: str) -> bool:
+def is_admin_caller(request: Request, token: str) -> bool:
     return is_admin_token(token, request.app.state.settings.admin_tokens)
 
 
-def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The token sent, or Unauthorized when there is none."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("missing credentials: send 'Authorization: Bearer <token>'")
     return credentials.credentials
 
 
 async def require_admin(request: Request, credentials: BearerDep, session: SessionDep) -> None:
-    token = _token(credentials)
-    if _is_admin(request, token):
+    token = bearer_token(credentials)
+    if is_admin_caller(request, token):
         return
     if await ApiKeyRepository(session).find_active(hash_api_key(token)) is not None:
         raise Forbidden("this endpoint needs the admin token; a workspace API key is not enough")
@@ -54,8 +56,15 @@ async def workspace_for_caller(
     workspace_id: uuid.UUID, request: Request, credentials: BearerDep, session: SessionDep
 ) -> Workspace:
     """The workspace of the path, if the caller may see it."""
-    token = _token(credentials)
-    if _is_admin(request, token):
+    return await caller_workspace(session, request, bearer_token(credentials), workspace_id)
+
+
+async def caller_workspace(
+    session: AsyncSession, request: Request, token: str, workspace_id: uuid.UUID
+) -> Workspace:
+    """The workspace `workspace_id`, if the holder of `token` may see it (the rules of every
+    workspace route, for endpoints that authenticate without the dependency)."""
+    if is_admin_caller(request, token):
         workspace = await WorkspaceRepository(session).get(workspace_id)
     else:
         # The key and its workspace in one round trip: this runs on every workspace request.

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
 
     staleness_threshold_minutes: int = Field(default=60, ge=1)
     default_window_days: int = Field(default=30, ge=1, le=90)
+    analytics_cache_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="Longest an analytics answer is served from the API process's memory; any "
+        "committed change of the workspace's data evicts it sooner (database notifications). "
+        "The bound is for time itself: the window slides and availability ages. 0 disables it.",
+    )
     availability_margin_days: int = Field(default=2, ge=0, le=30)
     refresh_interval_seconds: int = Field(default=900, ge=30)
     reconcile_interval_seconds: int = Field(default=3600, ge=60)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from capacity_service import __version__
 from capacity_service.alerts.endpoints import admin_router as admin_alerts_router
 from capacity_service.alerts.endpoints import workspace_router as alerts_router
+from capacity_service.analytics.cache import AnalyticsCache
 from capacity_service.analytics.endpoints import router as analytics_router
 from capacity_service.appointments.endpoints import router as appointments_router
 from capacity_service.availability.endpoints import router as availability_router
@@ -16,6 +17,7 @@ from capacity_service.backfill.endpoints import router as backfill_router
 from capacity_service.bookings.endpoints import router as bookings_router
 from capacity_service.campaigns.endpoints import router as campaigns_router
 from capacity_service.capacity.endpoints import router as capacity_router
+from capacity_service.changes.listener import WorkspaceChangeListener
 from capacity_service.config import ConfigError, Settings
 from capacity_service.dashboard.endpoints import me_router
 from capacity_service.dashboard.endpoints import router as dashboard_router
@@ -26,6 +28,7 @@ from capacity_service.exceptions import document_error_shape, install_exception_
 from capacity_service.health.endpoints import router as health_router
 from capacity_service.insight_views.endpoints import router as insight_views_router
 from capacity_service.insights.endpoints import router as insights_router
+from capacity_service.jobs.queue import asyncpg_dsn
 from capacity_service.kit.body_limit import BodySizeLimitMiddleware
 from capacity_service.kit.secrets import SecretCipher
 from capacity_service.leads.endpoints import router as leads_router
@@ -79,6 +82,28 @@ def build_providers(settings: Settings) -> ProviderClients:
     )
 
 
+def start_change_listener(app: FastAPI, settings: Settings) -> WorkspaceChangeListener | None:
+    """The analytics cache and the workspace change listener that keeps it exact.
+
+    None when the cache is disabled (`CAPACITY_ANALYTICS_CACHE_SECONDS=0`) or there is no
+    database URL to listen on (an engine handed in by a test). The listener connects in the
+    background: until it listens, the cache is bypassed, and a database that is down delays
+    nothing but the cache.
+    """
+    app.state.analytics_cache = None
+    app.state.workspace_changes = None
+    if settings.analytics_cache_seconds == 0 or settings.database_url is None:
+        return None
+    cache = AnalyticsCache(ttl_seconds=settings.analytics_cache_seconds)
+    listener = WorkspaceChangeListener(asyncpg_dsn(settings.database_url))
+    for subscriber in cache.subscribers:
+        listener.subscribe(subscriber)
+    listener.start()
+    app.state.analytics_cache = cache
+    app.state.workspace_changes = listener
+    return listener
+
+
 def create_app(
     settings: Settings,
     *,
@@ -97,9 +122,12 @@ def create_app(
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
         own_providers = providers is None
         app.state.providers = providers or build_providers(settings)
+        listener = start_change_listener(app, settings)
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             if own_providers:
                 await app.state.providers.aclose()
             if own_engine:
@@ -113,6 +141,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.cipher = SecretCipher(settings.fernet_keys)
+    app.state.analytics_cache = None  # until the lifespan starts it
+    app.state.workspace_changes = None
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     install_exception_handlers(app)
     document_error_shape(app)

@@ -108,11 +108,7 @@ class WorkspaceChangeListener:
         failures = 0
         while True:
             try:
-                connection = await asyncpg.connect(
-                    self._dsn,
-                    timeout=CONNECT_TIMEOUT_SECONDS,
-                    server_settings={"application_name": APPLICATION_NAME},
-                )
+                connection = await self.connect()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -153,6 +149,14 @@ class WorkspaceChangeListener:
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_retry_delay)
+
+    async def connect(self) -> Any:
+        """A new connection of its own (not from a pool), named in pg_stat_activity."""
+        return await asyncpg.connect(
+            self._dsn,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            server_settings={"application_name": APPLICATION_NAME},
+        )
 
     async def _listen(self, connection: Any) -> asyncio.Event:
         """LISTEN, then reset the subscribers and go live; the event is set on disconnection."""

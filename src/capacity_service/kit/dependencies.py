@@ -36,10 +36,19 @@ async def _providers(request: Request) -> ProviderClients:
 ProvidersDep = Annotated[ProviderClients, Depends(_providers)]
 
 
-async def _now(request: Request) -> datetime:
+def request_now(request: Request) -> datetime:
     """The current instant; tests pin it by setting `app.state.clock` to a callable."""
     clock = getattr(request.app.state, "clock", None)
     return clock() if clock is not None else utcnow()
+
+
+def clock_is_pinned(request: Request) -> bool:
+    """Whether `app.state.clock` replaces the real time (then nothing time-bound is cached)."""
+    return getattr(request.app.state, "clock", None) is not None
+
+
+async def _now(request: Request) -> datetime:
+    return request_now(request)
 
 
 NowDep = Annotated[datetime, Depends(_now)]
