@@ -1,7 +1,8 @@
 """Two API processes and two workers against one database, as production scales out.
 
 Duplicate webhooks and a booking retried with one Idempotency-Key, sent to both APIs at once,
-leave one row each; a backfill asked for through both APIs runs once, on one worker.
+leave one row each; a backfill asked for through both APIs runs once, on one worker; a write
+through one API evicts the analytics answer the other holds in memory.
 """
 
 import asyncio
@@ -89,6 +90,9 @@ async def deployment(
         "CAPACITY_PROVIDER_RETRY_MAX_SECONDS": "2",
         "CAPACITY_DATA_DIR": str(logs),
         "CAPACITY_LOG_LEVEL": "warning",
+        # Far longer than any wait here: an analytics answer that changes within the wait
+        # was evicted by the database's change notification, not by expiry.
+        "CAPACITY_ANALYTICS_CACHE_SECONDS": "3600",
     }
     processes = Processes(env, logs)
     ports = [free_port(), free_port()]
@@ -273,3 +277,38 @@ async def test_a_backfill_asked_through_both_apis_runs_once_on_one_worker(
     )
     assert runs == 1
     assert fake_server.state.request_count(lookups) - lookups_before == 14
+
+
+async def test_a_write_through_one_api_evicts_the_analytics_the_other_holds_in_memory(
+    deployment: list[str], seeded: SeededWorkspace
+) -> None:
+    analytics = f"/v1/workspaces/{seeded.workspace_id}/analytics"
+    headers = {"Authorization": f"Bearer {seeded.api_key}"}
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(timeout=30) as client:
+        # Asked until it comes from memory (jobs of earlier tests may still be evicting it).
+        deadline = loop.time() + JOB_DEADLINE_SECONDS
+        while True:
+            held = await client.get(deployment[1] + analytics, headers=headers)
+            assert held.status_code == 200, held.text
+            # A stored miss says max-age=3600; a hit, the time it has left.
+            if held.headers["cache-control"] not in ("no-store", "private, max-age=3600"):
+                break
+            assert loop.time() < deadline, held.headers
+            await asyncio.sleep(0.2)
+        leads = held.json()["leads"]["total"]
+
+        created = await client.post(
+            f"{deployment[0]}/v1/workspaces/{seeded.workspace_id}/leads",
+            headers=headers,
+            json={"email": f"multi-{uuid.uuid4().hex[:8]}@example.com"},
+        )
+        assert created.status_code == 201, created.text
+
+        deadline = loop.time() + JOB_DEADLINE_SECONDS
+        while True:
+            seen = await client.get(deployment[1] + analytics, headers=headers)
+            if seen.json()["leads"]["total"] == leads + 1:
+                break
+            assert loop.time() < deadline, "the other API kept serving the old answer"
+            await asyncio.sleep(0.05)
