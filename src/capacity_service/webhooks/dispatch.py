@@ -5,13 +5,26 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity_service.jobs.queue import driver_connection, enqueue_many, enqueue_unless_active
+from capacity_service.jobs.queue import (
+    driver_connection,
+    encode_payload,
+    enqueue_many,
+    enqueue_unless_active,
+)
+from capacity_service.webhooks.repository import QueuedJob
 
 PROCESS_ENTRYPOINT = "webhooks.process"
 
 
 def _dedupe_key(event_id: uuid.UUID) -> str:
     return f"{PROCESS_ENTRYPOINT}:{event_id}"
+
+
+def processing_job(event_id: uuid.UUID) -> QueuedJob:
+    """The job that processes a new event, for the statement that stores and queues it."""
+    return QueuedJob(
+        PROCESS_ENTRYPOINT, encode_payload({"eventId": str(event_id)}), _dedupe_key(event_id)
+    )
 
 
 async def queue_processing(session: AsyncSession, event_id: uuid.UUID) -> None:

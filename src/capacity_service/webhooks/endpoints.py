@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -35,22 +35,21 @@ _STORED_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _answer(outcome: service.Outcome) -> JSONResponse:
+def _answer(receipt: service.Receipt) -> JSONResponse:
     """200 once stored (`received`: queued for processing), except that a stored payload we
     cannot use is 422 (its sender's fault) and an unknown HighLevel location 404; both are
     still kept for a replay."""
-    event = outcome.event
     ack = WebhookAck(
-        event_id=event.id,
-        status=event.status,
-        duplicate=outcome.duplicate,
-        error=event.error,
+        event_id=receipt.event_id,
+        status=cast(WebhookStatus, receipt.status),
+        duplicate=receipt.duplicate,
+        error=receipt.error,
     ).model_dump(by_alias=True, mode="json")
-    if outcome.invalid:
-        body = {"error": "invalid_payload", "detail": event.error or "invalid payload", **ack}
+    if receipt.invalid:
+        body = {"error": "invalid_payload", "detail": receipt.error or "invalid payload", **ack}
         return JSONResponse(body, status_code=422)
-    if outcome.unknown_workspace:
-        body = {"error": "not_found", "detail": event.error or "unknown workspace", **ack}
+    if receipt.unknown_workspace:
+        body = {"error": "not_found", "detail": receipt.error or "unknown workspace", **ack}
         return JSONResponse(body, status_code=404)
     return JSONResponse(ack, status_code=200)
 
@@ -70,7 +69,7 @@ async def calendly_webhook(
     and its processing queued (`status: received`); a worker applies it moments later. Other
     event types are stored and acknowledged as `ignored`.
     """
-    outcome = await service.receive(
+    receipt = await service.receive(
         session,
         calendly.verdict(workspace_id, delivery.document),
         provider=Provider.CALENDLY,
@@ -79,7 +78,7 @@ async def calendly_webhook(
         workspace_id=workspace_id,
         raw_body=delivery.raw_body,
     )
-    return _answer(outcome)
+    return _answer(receipt)
 
 
 @router.post(
@@ -95,7 +94,7 @@ async def ghl_webhook(delivery: GhlDeliveryDep, session: SessionDep) -> JSONResp
     `CAPACITY_GHL_WEBHOOK_TOLERANCE_SECONDS` is 401; `webhookId` de-duplicates. Answered once
     stored and queued (`status: received`); a worker applies it moments later.
     """
-    outcome = await service.receive(
+    receipt = await service.receive(
         session,
         await ghl.verdict(session, delivery.document),
         provider=Provider.GHL,
@@ -104,7 +103,7 @@ async def ghl_webhook(delivery: GhlDeliveryDep, session: SessionDep) -> JSONResp
         workspace_id=None,
         raw_body=delivery.raw_body,
     )
-    return _answer(outcome)
+    return _answer(receipt)
 
 
 admin_router = APIRouter(

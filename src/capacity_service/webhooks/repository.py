@@ -1,45 +1,14 @@
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import String, Text, bindparam, case, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, Text, bindparam, func, select, text, update
 
 from capacity_service.kit.enums import Provider
 from capacity_service.kit.repository import Repository
-from capacity_service.models import WebhookEvent, Workspace
+from capacity_service.models import WebhookEvent
 
-
-def _bound(*names: str) -> dict[str, Any]:
-    return {name: bindparam(name, type_=WebhookEvent.__table__.c[name].type) for name in names}
-
-
-# Built once, with bind parameters: every delivery runs them, and rebuilding a statement (and
-# its cache key) per call cost more CPU than PostgreSQL spent executing it.
-_INSERT = (
-    insert(WebhookEvent)
-    .values(
-        **_bound(
-            "id",
-            "provider",
-            "event_key",
-            "event_type",
-            "workspace_id",
-            "raw_body",
-            "status",
-            "error",
-        ),
-        # Refused at receipt (failed, ignored) counts as an attempt, decided now.
-        attempts=case((bindparam("status", type_=String()) == "received", 0), else_=1),
-        processed_at=case(
-            (bindparam("status", type_=String()) == "received", None), else_=func.now()
-        ),
-    )
-    .on_conflict_do_nothing(index_elements=[WebhookEvent.provider, WebhookEvent.event_key])
-    .returning(WebhookEvent)
-    .execution_options(populate_existing=True)
-)
 _LOCK_BY_KEY = (
     select(WebhookEvent)
     .where(
@@ -80,50 +49,104 @@ _MARK_RECEIVED = (
     .returning(WebhookEvent)
     .execution_options(populate_existing=True, synchronize_session=False)
 )
-_CALENDLY_SIGNING_KEY = select(
-    Workspace.id, Workspace.calendly_webhook_signing_key_encrypted
-).where(Workspace.id == bindparam("workspace_id", type_=Workspace.__table__.c.id.type))
+
+# A new delivery in one round trip: the event, and (when it is to be processed) its job and
+# the job's log row, as pgqueuer's own enqueue writes them (pgqueuer 1.6.0, whose schema the
+# migrations install). A new event's job cannot hit the dedupe index: its key names the event.
+_INSERT_NEW_AND_QUEUE = text("""
+WITH event AS (
+    INSERT INTO webhook_event
+        (id, provider, event_key, event_type, workspace_id, raw_body, status, error,
+         attempts, processed_at)
+    VALUES (:id, CAST(:provider AS provider), :event_key, :event_type, :workspace_id, :raw_body,
+            CAST(:status AS varchar), :error,
+            CASE WHEN CAST(:status AS varchar) = 'received' THEN 0 ELSE 1 END,
+            CASE WHEN CAST(:status AS varchar) = 'received' THEN NULL ELSE now() END)
+    ON CONFLICT (provider, event_key) DO NOTHING
+    RETURNING id, status
+), job AS (
+    INSERT INTO pgqueuer (priority, entrypoint, payload, execute_after, dedupe_key, status)
+    SELECT 0, :job_entrypoint, :job_payload, now(), :job_dedupe_key, 'queued'
+    FROM event WHERE status = 'received'
+    RETURNING id, entrypoint, priority
+), logged AS (
+    INSERT INTO pgqueuer_log (job_id, status, entrypoint, priority)
+    SELECT id, 'queued', entrypoint, priority FROM job
+)
+SELECT id FROM event
+""")
+_CALENDLY_SIGNING_KEY = text(
+    "SELECT calendly_webhook_signing_key_encrypted FROM workspace WHERE id = :workspace_id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedJob:
+    """The processing job to queue with a new event: entrypoint, JSON payload, dedupe key."""
+
+    entrypoint: str
+    payload: bytes
+    dedupe_key: str
 
 
 class WebhookEventRepository(Repository):
-    async def store(
+    async def insert_new(
         self,
         *,
+        event_id: uuid.UUID,
         provider: Provider,
         event_key: str,
         event_type: str | None,
         workspace_id: uuid.UUID | None,
         raw_body: bytes,
         status: str,
-        error: str | None = None,
-    ) -> tuple[WebhookEvent, bool]:
-        """INSERT ... ON CONFLICT DO NOTHING on (provider, event_key); True when new.
+        error: str | None,
+        job: QueuedJob,
+    ) -> bool:
+        """Store a delivery not seen before, with its job when `status` is received, as one
+        atomic statement; False (nothing written) when the key is already stored.
 
-        A new row is returned by the insert itself; a delivery already stored is returned
-        row-locked (as `lock` does), so a replay and a redelivery do not process it at once.
-        A concurrent insert of the same key waits for the first transaction and then finds
-        its row, so a delivery racing itself is stored once.
+        A text statement on the session's connection: the ORM insert it replaces cost more
+        CPU (entity construction, cache keys of its values) than PostgreSQL spent on it.
         """
-        new = await self.session.scalar(
-            _INSERT,
+        connection = await self.session.connection()
+        stored = await connection.scalar(
+            _INSERT_NEW_AND_QUEUE,
             {
-                "id": uuid.uuid4(),
-                "provider": provider,
+                "id": event_id,
+                "provider": provider.value,
                 "event_key": event_key,
                 "event_type": event_type,
                 "workspace_id": workspace_id,
                 "raw_body": raw_body,
                 "status": status,
                 "error": error,
+                "job_entrypoint": job.entrypoint,
+                "job_payload": job.payload,
+                "job_dedupe_key": job.dedupe_key,
             },
         )
-        if new is not None:
-            return new, True
+        return stored is not None
+
+    async def calendly_signing_key(self, workspace_id: uuid.UUID) -> tuple[bool, bytes | None]:
+        """(the workspace exists, its encrypted Calendly signing key), in one narrow read:
+        a signature check needs nothing else of the workspace."""
+        connection = await self.session.connection()
+        row = (
+            await connection.execute(_CALENDLY_SIGNING_KEY, {"workspace_id": workspace_id})
+        ).first()
+        return (False, None) if row is None else (True, row[0])
+
+    async def lock_by_key(self, *, provider: Provider, event_key: str) -> WebhookEvent:
+        """A stored delivery, row-locked, so a replay and a redelivery do not act on it at
+        once. A concurrent first insert of the key has committed by then: `insert_new` waited
+        for it."""
         event = await self.session.scalar(
             _LOCK_BY_KEY, {"provider": provider, "event_key": event_key}
         )
-        assert event is not None
-        return event, False
+        if event is None:
+            raise LookupError(f"webhook event {provider.value}/{event_key} vanished")
+        return event
 
     async def mark_received(
         self, event_id: uuid.UUID, *, workspace_id: uuid.UUID | None
@@ -143,14 +166,6 @@ class WebhookEventRepository(Repository):
             .limit(limit)
         )
         return list(rows.all())
-
-    async def calendly_signing_key(self, workspace_id: uuid.UUID) -> tuple[bool, bytes | None]:
-        """(the workspace exists, its encrypted Calendly signing key), in one narrow read:
-        a signature check needs nothing else of the workspace."""
-        row = (
-            await self.session.execute(_CALENDLY_SIGNING_KEY, {"workspace_id": workspace_id})
-        ).first()
-        return (False, None) if row is None else (True, row[1])
 
     async def get(self, event_id: uuid.UUID) -> WebhookEvent | None:
         return await self.session.scalar(

@@ -29,7 +29,7 @@ from capacity_service.kit.enums import Provider
 from capacity_service.models import WebhookEvent
 from capacity_service.providers.http import describe_validation_error
 from capacity_service.providers.types import ProviderAppointment
-from capacity_service.webhooks.dispatch import queue_processing
+from capacity_service.webhooks.dispatch import processing_job, queue_processing
 from capacity_service.webhooks.repository import WebhookEventRepository
 
 logger = logging.getLogger("capacity_service.webhooks")
@@ -128,6 +128,18 @@ def _needs_processing(event: WebhookEvent) -> bool:
     return not (event.status == PROCESSED or (event.status == IGNORED and event.error is None))
 
 
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the sender is told: the stored event, its status, and whether it was known."""
+
+    event_id: uuid.UUID
+    status: str
+    error: str | None
+    duplicate: bool
+    invalid: bool = False
+    unknown_workspace: bool = False
+
+
 async def receive(
     session: AsyncSession,
     verdict: Verdict,
@@ -137,11 +149,13 @@ async def receive(
     event_type: str | None,
     workspace_id: uuid.UUID | None,
     raw_body: bytes,
-) -> Outcome:
-    """Store the delivery with its verdict and queue it when accepted, in the caller's
-    transaction; a redelivery returns the stored event (see the module's rules)."""
+) -> Receipt:
+    """Store the delivery with its verdict and queue it when accepted; a redelivery gets the
+    stored event (see the module's rules). A new delivery is one atomic statement."""
     repository = WebhookEventRepository(session)
-    event, inserted = await repository.store(
+    event_id = uuid.uuid4()
+    inserted = await repository.insert_new(
+        event_id=event_id,
         provider=provider,
         event_key=event_key,
         event_type=event_type,
@@ -149,28 +163,47 @@ async def receive(
         raw_body=raw_body,
         status=verdict.status,
         error=verdict.error,
+        job=processing_job(event_id),
     )
     if inserted:
-        if verdict.status == RECEIVED:
-            await queue_processing(session, event.id)
-        return Outcome(
-            event, False, invalid=verdict.invalid, unknown_workspace=verdict.unknown_workspace
+        return Receipt(
+            event_id,
+            verdict.status,
+            verdict.error,
+            duplicate=False,
+            invalid=verdict.invalid,
+            unknown_workspace=verdict.unknown_workspace,
         )
+    return await _redelivered(repository, verdict, provider=provider, event_key=event_key)
+
+
+async def _redelivered(
+    repository: WebhookEventRepository, verdict: Verdict, *, provider: Provider, event_key: str
+) -> Receipt:
+    """A delivery already stored, row-locked while its fate is decided."""
+    event = await repository.lock_by_key(provider=provider, event_key=event_key)
     if event.status == RECEIVED:
-        await queue_processing(session, event.id)  # a no-op unless its job was lost
-        return Outcome(event, True)
-    if not _needs_processing(event):
-        return Outcome(event, True)
-    if verdict.status == RECEIVED:
-        event = await repository.mark_received(event.id, workspace_id=verdict.workspace_id)
-        await queue_processing(session, event.id)
-        return Outcome(event, True)
-    event = await repository.record_outcome(
-        event.id, status=verdict.status, error=verdict.error, workspace_id=verdict.workspace_id
-    )
-    return Outcome(
-        event, True, invalid=verdict.invalid, unknown_workspace=verdict.unknown_workspace
-    )
+        await queue_processing(repository.session, event.id)  # a no-op unless its job was lost
+    elif _needs_processing(event):  # failed, or refused for an unknown location: try again
+        if verdict.status == RECEIVED:
+            event = await repository.mark_received(event.id, workspace_id=verdict.workspace_id)
+            await queue_processing(repository.session, event.id)
+        else:
+            event = await repository.record_outcome(
+                event.id,
+                status=verdict.status,
+                error=verdict.error,
+                workspace_id=verdict.workspace_id,
+            )
+            return Receipt(
+                event.id,
+                event.status,
+                event.error,
+                duplicate=True,
+                invalid=verdict.invalid,
+                unknown_workspace=verdict.unknown_workspace,
+            )
+    return Receipt(event.id, event.status, event.error, duplicate=True)
 
 
 async def process_stored(
