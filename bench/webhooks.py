@@ -281,7 +281,7 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
     results = []
     created: list[uuid.UUID] = []
     try:
-        with api_process() as api:
+        with api_process(CAPACITY_DATABASE_POOL_SIZE=str(max(levels))) as api:
             for level in levels:
                 sequence, uris, canceled = deliveries(invitees, rng)
                 distinct = len({d.body for d in sequence})

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         description="postgresql+asyncpg:// URL. Unset: an embedded PostgreSQL under data_dir.",
     )
     data_dir: Path = Field(default=Path(".data"), description="Embedded database and local keys.")
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=500,
+        description="Pooled database connections per API or worker process; as many again "
+        "may be opened beyond it at a peak and are closed after use. Size it to the requests "
+        "a process has in flight: a connection opened per request costs more than the request.",
+    )
     admin_token: SecretStr | None = Field(
         default=None,
         description="Bearer token(s) for /v1/admin/*, comma separated (several while rotating). "

@@ -2,11 +2,13 @@
 
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, cast
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -73,3 +75,33 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+@asynccontextmanager
+async def autocommit_connection(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled asyncpg connection whose statements each commit by themselves.
+
+    For a hot path whose work is one atomic statement (a webhook's receipt): no BEGIN and
+    COMMIT round trips, no SQLAlchemy execution layer. Errors come out as SQLAlchemy's, and a
+    connection that broke is invalidated, so the 503 of an outage, the 422 of refused text and
+    the pool's recovery are those of every other statement. A session whose sessionmaker is
+    bound to a connection already in a transaction (the tests') runs the statements in it,
+    and its savepoint is released at the end: the session "commits", which costs nothing on
+    a connection that never began a transaction.
+    """
+    async with sessionmaker() as session, session.begin():
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        driver = cast(asyncpg.Connection, raw.driver_connection)
+        try:
+            yield driver
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            sqlstate = str(getattr(exc, "sqlstate", "") or "")
+            lost = driver.is_closed() or sqlstate.startswith(("08", "57P"))
+            if lost:
+                await connection.invalidate(exc)
+            raise DBAPIError.instance(
+                None, None, exc, Exception, connection_invalidated=lost
+            ) from exc

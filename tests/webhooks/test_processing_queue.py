@@ -144,7 +144,7 @@ async def test_the_sweep_queues_events_left_waiting_and_only_those(
     assert await _queued_jobs(session) == 1
     assert await process_webhooks() == 1
     rows = await session.execute(select(WebhookEvent.id, WebhookEvent.status))
-    statuses = {str(event_id): status for event_id, status in rows.tuples()}
+    statuses = {str(event_id): status for event_id, status in rows}
     assert statuses[lost.json()["eventId"]] == "processed"
     assert statuses[recent.json()["eventId"]] == "received"  # its job may just be running
 

@@ -25,6 +25,9 @@ import asyncpg
 logger = logging.getLogger(__name__)
 
 CHANNEL = "workspace_changed"
+"""Any committed write to a workspace's data: its row, or a row of a table that belongs to it."""
+ROW_CHANNEL = "workspace_row_changed"
+"""Committed writes to the `workspace` row itself (settings, keys, deletion)."""
 ALL_WORKSPACES = "*"
 """Payload of a TRUNCATE of a notifying table: any workspace may have changed."""
 
@@ -67,14 +70,16 @@ class WorkspaceChangeListener:
         self._first_retry_delay = first_retry_delay
         self._max_retry_delay = max_retry_delay
         self._ping_interval = ping_interval
-        self._subscribers: list[ChangeSubscriber] = []
+        self._subscribers: dict[str, list[ChangeSubscriber]] = {CHANNEL: [], ROW_CHANNEL: []}
         self._live = False
         self._task: asyncio.Task[None] | None = None
         self._connection: Any = None
 
-    def subscribe(self, subscriber: ChangeSubscriber) -> None:
+    def subscribe(self, subscriber: ChangeSubscriber, *, channel: str = CHANNEL) -> None:
+        """Tell `subscriber` of changes on `channel`: any of a workspace's data (CHANNEL), or
+        its row alone (ROW_CHANNEL), for what depends on nothing else."""
         subscriber.reset(live=self._live)
-        self._subscribers.append(subscriber)
+        self._subscribers[channel].append(subscriber)
 
     @property
     def live(self) -> bool:
@@ -162,7 +167,8 @@ class WorkspaceChangeListener:
         """LISTEN, then reset the subscribers and go live; the event is set on disconnection."""
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
-        await connection.add_listener(CHANNEL, self._notified)
+        for channel in self._subscribers:
+            await connection.add_listener(channel, self._notified)
         self._connection = connection
         self._set_live(True)
         return lost
@@ -182,15 +188,16 @@ class WorkspaceChangeListener:
         try:
             workspace_id = uuid.UUID(payload)
         except ValueError:
-            logger.debug("ignoring a %s notification with payload %r", CHANNEL, payload[:100])
+            logger.debug("ignoring a %s notification with payload %r", channel, payload[:100])
             return
-        for subscriber in self._subscribers:
+        for subscriber in self._subscribers.get(channel, ()):
             subscriber.workspace_changed(workspace_id)
 
     def _set_live(self, live: bool) -> None:
         self._live = live
-        for subscriber in self._subscribers:
-            subscriber.reset(live=live)
+        for subscribers in self._subscribers.values():
+            for subscriber in subscribers:
+                subscriber.reset(live=live)
 
 
 async def _close_quietly(connection: Any) -> None:

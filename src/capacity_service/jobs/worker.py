@@ -82,7 +82,7 @@ async def worker_resources(
 ) -> AsyncIterator[WorkerResources]:
     from capacity_service.main import build_providers
 
-    engine = create_engine(str(settings.database_url))
+    engine = create_engine(str(settings.database_url), pool_size=settings.database_pool_size)
     own_providers = providers is None
     clients = providers or build_providers(settings)
     try:

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
-from capacity_service.db import SessionDep
 from capacity_service.exceptions import BadRequest, NotFound, Unauthorized
-from capacity_service.kit.dependencies import CipherDep, SettingsDep
+from capacity_service.kit.dependencies import SettingsDep
 from capacity_service.kit.time import to_utc
-from capacity_service.webhooks.repository import WebhookEventRepository
+from capacity_service.webhooks.repository import ReceiptRepository
 from capacity_service.webhooks.signatures import SignatureError, verify_calendly, verify_ghl
+from capacity_service.webhooks.signing_keys import CalendlySigningKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,37 +34,53 @@ def _json_object(raw_body: bytes) -> dict[str, Any]:
     return document
 
 
-async def calendly_delivery(
+async def verified_calendly_delivery(
     workspace_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    cipher: CipherDep,
-    settings: SettingsDep,
-    signature: Annotated[
-        str | None,
-        Header(
-            alias="Calendly-Webhook-Signature",
-            description="t=<unix seconds>,v1=<hex HMAC-SHA256 of 't.' + raw body>",
-        ),
-    ] = None,
+    raw_body: bytes,
+    signature: str | None,
+    *,
+    keys: CalendlySigningKeys,
+    receipts: ReceiptRepository,
+    tolerance_seconds: int,
 ) -> Delivery:
-    exists, signing_key = await WebhookEventRepository(session).calendly_signing_key(workspace_id)
-    if not exists:
+    """The delivery, if its signature is the workspace's: 404 for an unknown workspace, 401
+    for one without a key or a signature that does not verify."""
+    key = await keys.get(receipts, workspace_id)
+    if (
+        key is not None
+        and key.held
+        and not _calendly_signed(signature, raw_body, key.key, tolerance_seconds)
+    ):
+        key = await keys.read(receipts, workspace_id)  # rotated moments ago?
+    if key is None:
         raise NotFound(f"workspace {workspace_id} not found")
-    if signing_key is None:
+    if key.key is None:
         raise Unauthorized("this workspace has no Calendly webhook signing key to verify with")
-    raw_body = await request.body()
     try:
         verify_calendly(
             signature,
             raw_body,
-            cipher.decrypt(signing_key),
+            key.key,
             now=time.time(),
-            tolerance_seconds=settings.calendly_webhook_tolerance_seconds,
+            tolerance_seconds=tolerance_seconds,
         )
     except SignatureError as exc:
         raise Unauthorized(str(exc)) from None
     return Delivery(raw_body=raw_body, document=_json_object(raw_body), workspace_id=workspace_id)
+
+
+def _calendly_signed(
+    signature: str | None, raw_body: bytes, key: str | None, tolerance_seconds: int
+) -> bool:
+    if key is None:
+        return False
+    try:
+        verify_calendly(
+            signature, raw_body, key, now=time.time(), tolerance_seconds=tolerance_seconds
+        )
+    except SignatureError:
+        return False
+    return True
 
 
 def _check_ghl_timestamp(document: dict[str, Any], tolerance_seconds: int) -> None:
@@ -117,5 +133,4 @@ async def ghl_delivery(
     return Delivery(raw_body=raw_body, document=document)
 
 
-CalendlyDeliveryDep = Annotated[Delivery, Depends(calendly_delivery)]
 GhlDeliveryDep = Annotated[Delivery, Depends(ghl_delivery)]

@@ -1,11 +1,11 @@
 import uuid
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from capacity_service.auth import AdminDep
-from capacity_service.db import SessionDep
+from capacity_service.db import SessionDep, autocommit_connection
 from capacity_service.exceptions import (
     BadRequest,
     ErrorBody,
@@ -18,9 +18,9 @@ from capacity_service.kit.enums import Provider
 from capacity_service.kit.pagination import PageDep
 from capacity_service.kit.schemas import Page
 from capacity_service.webhooks import calendly, ghl, service
-from capacity_service.webhooks.dependencies import CalendlyDeliveryDep, GhlDeliveryDep
+from capacity_service.webhooks.dependencies import GhlDeliveryDep, verified_calendly_delivery
 from capacity_service.webhooks.processors import PROCESSORS
-from capacity_service.webhooks.repository import WebhookEventRepository
+from capacity_service.webhooks.repository import ReceiptRepository, WebhookEventRepository
 from capacity_service.webhooks.schemas import WebhookAck, WebhookEventRead, WebhookStatus
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -54,13 +54,25 @@ def _answer(receipt: service.Receipt) -> JSONResponse:
     return JSONResponse(ack, status_code=200)
 
 
+_CALENDLY_SIGNATURE = Header(
+    alias="Calendly-Webhook-Signature",
+    description="t=<unix seconds>,v1=<hex HMAC-SHA256 of 't.' + raw body>",
+)
+
+
 @router.post(
     "/calendly/{workspace_id}",
     response_model=WebhookAck,
-    responses={**error_responses(BadRequest, Unauthorized), **_STORED_ERRORS},
+    responses={
+        **error_responses(BadRequest, Unauthorized),
+        **_STORED_ERRORS,
+        503: {"model": ErrorBody, "description": "The database is unavailable; retry later."},
+    },
 )
 async def calendly_webhook(
-    workspace_id: uuid.UUID, delivery: CalendlyDeliveryDep, session: SessionDep
+    workspace_id: uuid.UUID,
+    request: Request,
+    signature: Annotated[str | None, _CALENDLY_SIGNATURE] = None,
 ) -> JSONResponse:
     """Calendly `invitee.created`, `invitee.canceled`, `invitee_no_show.created|deleted`.
 
@@ -69,24 +81,41 @@ async def calendly_webhook(
     and its processing queued (`status: received`); a worker applies it moments later. Other
     event types are stored and acknowledged as `ignored`.
     """
-    receipt = await service.receive(
-        session,
-        calendly.verdict(workspace_id, delivery.document),
-        provider=Provider.CALENDLY,
-        event_key=calendly.event_key(workspace_id, delivery.document, delivery.raw_body),
-        event_type=calendly.event_type_of(delivery.document),
-        workspace_id=workspace_id,
-        raw_body=delivery.raw_body,
-    )
+    state = request.app.state
+    raw_body = await request.body()
+    async with autocommit_connection(state.sessionmaker) as connection:
+        receipts = ReceiptRepository(connection)
+        delivery = await verified_calendly_delivery(
+            workspace_id,
+            raw_body,
+            signature,
+            keys=state.calendly_signing_keys,
+            receipts=receipts,
+            tolerance_seconds=state.settings.calendly_webhook_tolerance_seconds,
+        )
+        receipt = await service.receive(
+            receipts,
+            state.sessionmaker,
+            calendly.verdict(workspace_id, delivery.document),
+            provider=Provider.CALENDLY,
+            event_key=calendly.event_key(workspace_id, delivery.document, delivery.raw_body),
+            event_type=calendly.event_type_of(delivery.document),
+            workspace_id=workspace_id,
+            raw_body=delivery.raw_body,
+        )
     return _answer(receipt)
 
 
 @router.post(
     "/ghl",
     response_model=WebhookAck,
-    responses={**error_responses(BadRequest, Unauthorized), **_STORED_ERRORS},
+    responses={
+        **error_responses(BadRequest, Unauthorized),
+        **_STORED_ERRORS,
+        503: {"model": ErrorBody, "description": "The database is unavailable; retry later."},
+    },
 )
-async def ghl_webhook(delivery: GhlDeliveryDep, session: SessionDep) -> JSONResponse:
+async def ghl_webhook(request: Request, delivery: GhlDeliveryDep) -> JSONResponse:
     """HighLevel `AppointmentCreate`, `AppointmentUpdate`, `AppointmentDelete`.
 
     `X-GHL-Signature` (Ed25519) is checked first, the legacy `x-wh-signature` (RSA) only when
@@ -94,15 +123,19 @@ async def ghl_webhook(delivery: GhlDeliveryDep, session: SessionDep) -> JSONResp
     `CAPACITY_GHL_WEBHOOK_TOLERANCE_SECONDS` is 401; `webhookId` de-duplicates. Answered once
     stored and queued (`status: received`); a worker applies it moments later.
     """
-    receipt = await service.receive(
-        session,
-        await ghl.verdict(session, delivery.document),
-        provider=Provider.GHL,
-        event_key=ghl.event_key(delivery.document, delivery.raw_body),
-        event_type=ghl.event_type_of(delivery.document),
-        workspace_id=None,
-        raw_body=delivery.raw_body,
-    )
+    sessionmaker = request.app.state.sessionmaker
+    async with autocommit_connection(sessionmaker) as connection:
+        receipts = ReceiptRepository(connection)
+        receipt = await service.receive(
+            receipts,
+            sessionmaker,
+            await ghl.verdict(delivery.document, receipts.workspace_of_location),
+            provider=Provider.GHL,
+            event_key=ghl.event_key(delivery.document, delivery.raw_body),
+            event_type=ghl.event_type_of(delivery.document),
+            workspace_id=None,
+            raw_body=delivery.raw_body,
+        )
     return _answer(receipt)
 
 

@@ -12,6 +12,8 @@ identical redelivery is stored and applied once either way.
 import dataclasses
 import hashlib
 import json
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -92,7 +94,9 @@ def unknown_location(location_id: str) -> str:
     return f"no workspace has HighLevel location {location_id}"
 
 
-async def verdict(session: AsyncSession, document: dict[str, Any]) -> Verdict:
+async def verdict(
+    document: dict[str, Any], workspace_of_location: Callable[[str], Awaitable[uuid.UUID | None]]
+) -> Verdict:
     """The body's verdict, with the workspace of its location (one indexed read)."""
     try:
         result = interpret(document)
@@ -100,10 +104,10 @@ async def verdict(session: AsyncSession, document: dict[str, Any]) -> Verdict:
         return Verdict.reject(exc)
     if isinstance(result, Processed):
         return verdict_of(result, None)
-    workspace = await WorkspaceRepository(session).get_by_ghl_location(result.location_id)
-    if workspace is None:
+    workspace_id = await workspace_of_location(result.location_id)
+    if workspace_id is None:
         return Verdict.unknown(unknown_location(result.location_id))
-    return verdict_of(result.appointment, workspace.id)
+    return verdict_of(result.appointment, workspace_id)
 
 
 async def process(session: AsyncSession, event: WebhookEvent) -> Processed:

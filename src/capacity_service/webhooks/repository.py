@@ -3,7 +3,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, Text, bindparam, func, select, text, update
+import asyncpg
+from sqlalchemy import String, Text, bindparam, func, select, update
 
 from capacity_service.kit.enums import Provider
 from capacity_service.kit.repository import Repository
@@ -50,34 +51,53 @@ _MARK_RECEIVED = (
     .execution_options(populate_existing=True, synchronize_session=False)
 )
 
-# A new delivery in one round trip: the event, and (when it is to be processed) its job and
-# the job's log row, as pgqueuer's own enqueue writes them (pgqueuer 1.6.0, whose schema the
-# migrations install). A new event's job cannot hit the dedupe index: its key names the event.
-_INSERT_NEW_AND_QUEUE = text("""
+# Receipt statements, sent on a bare connection where each commits by itself (see
+# ReceiptRepository). Jobs are written as pgqueuer's own enqueue writes them: the job and its
+# log row (pgqueuer 1.6.0, whose schema the migrations install).
+
+# A new delivery in one round trip: the event and, when it is to be processed, its job. A new
+# event's job cannot hit the dedupe index: its key names the event.
+_INSERT_NEW_AND_QUEUE = """
 WITH event AS (
     INSERT INTO webhook_event
         (id, provider, event_key, event_type, workspace_id, raw_body, status, error,
          attempts, processed_at)
-    VALUES (:id, CAST(:provider AS provider), :event_key, :event_type, :workspace_id, :raw_body,
-            CAST(:status AS varchar), :error,
-            CASE WHEN CAST(:status AS varchar) = 'received' THEN 0 ELSE 1 END,
-            CASE WHEN CAST(:status AS varchar) = 'received' THEN NULL ELSE now() END)
+    VALUES ($1, $2, $3, $4, $5, $6, $7::varchar, $8,
+            CASE WHEN $7::varchar = 'received' THEN 0 ELSE 1 END,
+            CASE WHEN $7::varchar = 'received' THEN NULL ELSE now() END)
     ON CONFLICT (provider, event_key) DO NOTHING
     RETURNING id, status
 ), job AS (
     INSERT INTO pgqueuer (priority, entrypoint, payload, execute_after, dedupe_key, status)
-    SELECT 0, :job_entrypoint, :job_payload, now(), :job_dedupe_key, 'queued'
-    FROM event WHERE status = 'received'
+    SELECT 0, $9, $10, now(), $11, 'queued' FROM event WHERE status = 'received'
     RETURNING id, entrypoint, priority
 ), logged AS (
     INSERT INTO pgqueuer_log (job_id, status, entrypoint, priority)
     SELECT id, 'queued', entrypoint, priority FROM job
 )
 SELECT id FROM event
-""")
-_CALENDLY_SIGNING_KEY = text(
-    "SELECT calendly_webhook_signing_key_encrypted FROM workspace WHERE id = :workspace_id"
+"""
+# A redelivery: the stored event, and its job queued again if it is still waiting and no job
+# of it is queued or running (one was lost), in one round trip.
+_KNOWN_AND_REQUEUED = """
+WITH event AS (
+    SELECT id, status, error FROM webhook_event WHERE provider = $1 AND event_key = $2
+), job AS (
+    INSERT INTO pgqueuer (priority, entrypoint, payload, execute_after, dedupe_key, status)
+    SELECT 0, $3, convert_to(json_build_object('eventId', id)::text, 'UTF8'), now(),
+           $3 || ':' || id, 'queued'
+    FROM event WHERE status = 'received'
+    ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'picked') AND dedupe_key IS NOT NULL
+    DO NOTHING
+    RETURNING id, entrypoint, priority
+), logged AS (
+    INSERT INTO pgqueuer_log (job_id, status, entrypoint, priority)
+    SELECT id, 'queued', entrypoint, priority FROM job
 )
+SELECT id, status, error FROM event
+"""
+_CALENDLY_SIGNING_KEY = "SELECT calendly_webhook_signing_key_encrypted FROM workspace WHERE id = $1"
+_WORKSPACE_OF_LOCATION = "SELECT id FROM workspace WHERE ghl_location_id = $1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +109,21 @@ class QueuedJob:
     dedupe_key: str
 
 
-class WebhookEventRepository(Repository):
+@dataclass(frozen=True, slots=True)
+class KnownEvent:
+    id: uuid.UUID
+    status: str
+    error: str | None
+
+
+class ReceiptRepository:
+    """The statements of a webhook's receipt, on a bare asyncpg connection where each commits
+    by itself (`db.autocommit_connection`): a new delivery costs one round trip and no ORM or
+    SQLAlchemy execution work, which cost more CPU than PostgreSQL spent on the statement."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
     async def insert_new(
         self,
         *,
@@ -104,39 +138,45 @@ class WebhookEventRepository(Repository):
         job: QueuedJob,
     ) -> bool:
         """Store a delivery not seen before, with its job when `status` is received, as one
-        atomic statement; False (nothing written) when the key is already stored.
-
-        A text statement on the session's connection: the ORM insert it replaces cost more
-        CPU (entity construction, cache keys of its values) than PostgreSQL spent on it.
-        """
-        connection = await self.session.connection()
-        stored = await connection.scalar(
+        atomic statement; False (nothing written) when the key is already stored. A concurrent
+        first insert of the same key is waited for, so the key is then known."""
+        stored = await self.connection.fetchval(
             _INSERT_NEW_AND_QUEUE,
-            {
-                "id": event_id,
-                "provider": provider.value,
-                "event_key": event_key,
-                "event_type": event_type,
-                "workspace_id": workspace_id,
-                "raw_body": raw_body,
-                "status": status,
-                "error": error,
-                "job_entrypoint": job.entrypoint,
-                "job_payload": job.payload,
-                "job_dedupe_key": job.dedupe_key,
-            },
+            event_id,
+            provider.value,
+            event_key,
+            event_type,
+            workspace_id,
+            raw_body,
+            status,
+            error,
+            job.entrypoint,
+            job.payload,
+            job.dedupe_key,
         )
         return stored is not None
 
+    async def known_and_requeued(
+        self, *, provider: Provider, event_key: str, entrypoint: str
+    ) -> KnownEvent | None:
+        """A stored delivery; if still waiting for processing, its job queued again unless
+        one is queued or running (a lost job is replaced, a live one left alone)."""
+        row = await self.connection.fetchrow(
+            _KNOWN_AND_REQUEUED, provider.value, event_key, entrypoint
+        )
+        return None if row is None else KnownEvent(row["id"], row["status"], row["error"])
+
     async def calendly_signing_key(self, workspace_id: uuid.UUID) -> tuple[bool, bytes | None]:
-        """(the workspace exists, its encrypted Calendly signing key), in one narrow read:
-        a signature check needs nothing else of the workspace."""
-        connection = await self.session.connection()
-        row = (
-            await connection.execute(_CALENDLY_SIGNING_KEY, {"workspace_id": workspace_id})
-        ).first()
+        """(the workspace exists, its encrypted Calendly signing key), in one narrow read."""
+        row = await self.connection.fetchrow(_CALENDLY_SIGNING_KEY, workspace_id)
         return (False, None) if row is None else (True, row[0])
 
+    async def workspace_of_location(self, location_id: str) -> uuid.UUID | None:
+        value = await self.connection.fetchval(_WORKSPACE_OF_LOCATION, location_id)
+        return None if value is None else uuid.UUID(str(value))
+
+
+class WebhookEventRepository(Repository):
     async def lock_by_key(self, *, provider: Provider, event_key: str) -> WebhookEvent:
         """A stored delivery, row-locked, so a replay and a redelivery do not act on it at
         once. A concurrent first insert of the key has committed by then: `insert_new` waited

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capacity_service.appointments.service import (
     LeadIdentityMissing,
@@ -29,8 +29,8 @@ from capacity_service.kit.enums import Provider
 from capacity_service.models import WebhookEvent
 from capacity_service.providers.http import describe_validation_error
 from capacity_service.providers.types import ProviderAppointment
-from capacity_service.webhooks.dispatch import processing_job, queue_processing
-from capacity_service.webhooks.repository import WebhookEventRepository
+from capacity_service.webhooks.dispatch import PROCESS_ENTRYPOINT, processing_job, queue_processing
+from capacity_service.webhooks.repository import ReceiptRepository, WebhookEventRepository
 
 logger = logging.getLogger("capacity_service.webhooks")
 
@@ -124,8 +124,8 @@ class Outcome:
     unknown_workspace: bool = False
 
 
-def _needs_processing(event: WebhookEvent) -> bool:
-    return not (event.status == PROCESSED or (event.status == IGNORED and event.error is None))
+def _needs_processing(status: str, error: str | None) -> bool:
+    return not (status == PROCESSED or (status == IGNORED and error is None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,8 @@ class Receipt:
 
 
 async def receive(
-    session: AsyncSession,
+    receipts: ReceiptRepository,
+    sessionmaker: async_sessionmaker[AsyncSession],
     verdict: Verdict,
     *,
     provider: Provider,
@@ -151,10 +152,11 @@ async def receive(
     raw_body: bytes,
 ) -> Receipt:
     """Store the delivery with its verdict and queue it when accepted; a redelivery gets the
-    stored event (see the module's rules). A new delivery is one atomic statement."""
-    repository = WebhookEventRepository(session)
+    stored event (see the module's rules). A new delivery, and a redelivery of one that is
+    waiting or done, is one atomic statement; only a redelivery of a failed or refused event
+    takes a transaction, to decide again under the event's row lock."""
     event_id = uuid.uuid4()
-    inserted = await repository.insert_new(
+    inserted = await receipts.insert_new(
         event_id=event_id,
         provider=provider,
         event_key=event_key,
@@ -174,7 +176,17 @@ async def receive(
             invalid=verdict.invalid,
             unknown_workspace=verdict.unknown_workspace,
         )
-    return await _redelivered(repository, verdict, provider=provider, event_key=event_key)
+    known = await receipts.known_and_requeued(
+        provider=provider, event_key=event_key, entrypoint=PROCESS_ENTRYPOINT
+    )
+    if known is None:
+        raise LookupError(f"webhook event {provider.value}/{event_key} vanished")
+    if not _needs_processing(known.status, known.error) or known.status == RECEIVED:
+        return Receipt(known.id, known.status, known.error, duplicate=True)
+    async with sessionmaker() as session, session.begin():
+        return await _redelivered(
+            WebhookEventRepository(session), verdict, provider=provider, event_key=event_key
+        )
 
 
 async def _redelivered(
@@ -184,7 +196,9 @@ async def _redelivered(
     event = await repository.lock_by_key(provider=provider, event_key=event_key)
     if event.status == RECEIVED:
         await queue_processing(repository.session, event.id)  # a no-op unless its job was lost
-    elif _needs_processing(event):  # failed, or refused for an unknown location: try again
+    elif _needs_processing(
+        event.status, event.error
+    ):  # failed, or refused for an unknown location: try again
         if verdict.status == RECEIVED:
             event = await repository.mark_received(event.id, workspace_id=verdict.workspace_id)
             await queue_processing(repository.session, event.id)
