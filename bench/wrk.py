@@ -9,14 +9,25 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# Answers served from an API process's memory carry `X-Cache: hit`; wrk counts them per
+# thread, and `done` sums the threads.
 DONE = """
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+cached = 0
+response = function(status, headers, body)
+  if (headers["X-Cache"] or headers["x-cache"]) == "hit" then cached = cached + 1 end
+end
 done = function(summary, latency, requests)
   local e = summary.errors
+  local memory = 0
+  for _, thread in ipairs(threads) do memory = memory + (thread:get("cached") or 0) end
   io.write(string.format(
     'WRK_RESULT {"requests": %d, "duration_us": %d, "socket_errors": %d, "non2xx": %d, '
-    .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\\n',
+    .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, "cached": %d}\\n',
     summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    memory))
 end
 """
 
@@ -31,6 +42,8 @@ class WrkResult:
     p90_ms: float
     p99_ms: float
     max_ms: float
+    cached: int = 0
+    """Answers served from the API process's memory (`X-Cache: hit`)."""
 
     @property
     def rps(self) -> float:
@@ -88,4 +101,5 @@ def run_wrk(
         p90_ms=raw["p90_us"] / 1000,
         p99_ms=raw["p99_us"] / 1000,
         max_ms=raw["max_us"] / 1000,
+        cached=raw["cached"],
     )

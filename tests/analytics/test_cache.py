@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from capacity_service.availability.repository import AvailabilityCacheRepository
@@ -65,12 +65,45 @@ def cache_settings(database_url: str, seconds: int) -> Settings:
     )
 
 
+class _Heard:
+    """A subscriber that only records which workspaces it was told of."""
+
+    def __init__(self) -> None:
+        self.workspaces: set[uuid.UUID] = set()
+
+    def workspace_changed(self, workspace_id: uuid.UUID) -> None:
+        self.workspaces.add(workspace_id)
+
+    def reset(self, *, live: bool) -> None:
+        pass
+
+
+_HEARD: dict[str, _Heard] = {}
+
+
 @pytest.fixture
 async def app(database_url: str, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
     application = create_app(cache_settings(database_url, TTL_SECONDS), engine=engine)
     async with application.router.lifespan_context(application):
         await eventually(lambda: application.state.workspace_changes.live)
+        heard = _HEARD["app"] = _Heard()
+        application.state.workspace_changes.subscribe(heard)
         yield application
+    _HEARD.pop("app", None)
+
+
+async def notifications_delivered(engine: AsyncEngine) -> None:
+    """Wait until the app under test heard every change committed so far: PostgreSQL delivers
+    notifications in commit order, so once a marker sent now arrives, all earlier ones have."""
+    heard = _HEARD.get("app")
+    if heard is None:
+        return
+    marker = uuid.uuid4()
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("SELECT pg_notify('workspace_changed', :marker)"), {"marker": str(marker)}
+        )
+    await eventually(lambda: marker in heard.workspaces)
 
 
 @pytest.fixture
@@ -173,6 +206,7 @@ async def seed(engine: AsyncEngine, client: httpx.AsyncClient) -> Seeded:
         f"/v1/admin/workspaces/{workspace.id}/api-keys", headers=ADMIN, json={"name": "cache"}
     )
     assert created.status_code == 201, created.text
+    await notifications_delivered(engine)
     return Seeded(workspace, created.json()["key"], created.json()["id"])
 
 
@@ -190,6 +224,7 @@ async def test_a_repeated_request_is_answered_from_memory_without_the_database(
     assert first.status_code == 200
     assert first.headers["cache-control"] == f"private, max-age={TTL_SECONDS}"
     assert first.headers["age"] == "0"
+    assert first.headers["x-cache"] == "miss"
 
     database_use.clear()
     second = await client.get(seeded.url, headers=seeded.headers)
@@ -197,6 +232,7 @@ async def test_a_repeated_request_is_answered_from_memory_without_the_database(
     assert second.status_code == 200
     assert second.content == first.content
     assert second.headers["content-type"] == "application/json"
+    assert second.headers["x-cache"] == "hit"
     assert (database_use.checkouts, database_use.statements) == (0, [])
     max_age = int(second.headers["cache-control"].removeprefix("private, max-age="))
     assert 0 < max_age <= TTL_SECONDS

@@ -35,7 +35,9 @@ class Tickets:
     api_keys: Ticket
 
 
-NO_STORE = {"Cache-Control": "no-store"}
+NO_STORE = {"Cache-Control": "no-store", "X-Cache": "miss"}
+"""`X-Cache` says whether the answer came from memory (`hit`) or the database (`miss`): for
+operators and load tests, since `Age: 0` alone does not tell a fresh hit from a miss."""
 
 
 class AnalyticsCache:
@@ -75,8 +77,9 @@ def hit_headers(hit: Hit[bytes]) -> dict[str, str]:
     return {
         "Cache-Control": f"private, max-age={int(hit.remaining_seconds)}",
         "Age": str(int(hit.age_seconds)),
+        "X-Cache": "hit",
     }
 
 
 def stored_headers(ttl_seconds: int) -> dict[str, str]:
-    return {"Cache-Control": f"private, max-age={ttl_seconds}", "Age": "0"}
+    return {"Cache-Control": f"private, max-age={ttl_seconds}", "Age": "0", "X-Cache": "miss"}
