@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -84,24 +85,34 @@ async def autocommit_connection(
     """A pooled asyncpg connection whose statements each commit by themselves.
 
     For a hot path whose work is one atomic statement (a webhook's receipt): no BEGIN and
-    COMMIT round trips, no SQLAlchemy execution layer. Errors come out as SQLAlchemy's, and a
-    connection that broke is invalidated, so the 503 of an outage, the 422 of refused text and
-    the pool's recovery are those of every other statement. A session whose sessionmaker is
-    bound to a connection already in a transaction (the tests') runs the statements in it,
-    and its savepoint is released at the end: the session "commits", which costs nothing on
-    a connection that never began a transaction.
+    COMMIT round trips, no session, no SQLAlchemy execution layer. Errors come out as
+    SQLAlchemy's, and a connection that broke is invalidated, so the 503 of an outage, the 422
+    of refused text and the pool's recovery are those of every other statement.
+
+    A sessionmaker bound to a connection rather than an engine (the tests', whose connection
+    holds a transaction rolled back at the end) gets a session on it, as a request would: the
+    statements join that transaction, and the session's savepoint is released at the end.
     """
+    bind = sessionmaker.kw.get("bind")
+    if isinstance(bind, AsyncEngine):
+        async with bind.connect() as connection:
+            async with _bare(connection) as driver:
+                yield driver
+        return
     async with sessionmaker() as session, session.begin():
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        driver = cast(asyncpg.Connection, raw.driver_connection)
-        try:
+        async with _bare(await session.connection()) as driver:
             yield driver
-        except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            sqlstate = str(getattr(exc, "sqlstate", "") or "")
-            lost = driver.is_closed() or sqlstate.startswith(("08", "57P"))
-            if lost:
-                await connection.invalidate(exc)
-            raise DBAPIError.instance(
-                None, None, exc, Exception, connection_invalidated=lost
-            ) from exc
+
+
+@asynccontextmanager
+async def _bare(connection: AsyncConnection) -> AsyncIterator[asyncpg.Connection]:
+    raw = await connection.get_raw_connection()
+    driver = cast(asyncpg.Connection, raw.driver_connection)
+    try:
+        yield driver
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        sqlstate = str(getattr(exc, "sqlstate", "") or "")
+        lost = driver.is_closed() or sqlstate.startswith(("08", "57P"))
+        if lost:
+            await connection.invalidate(exc)
+        raise DBAPIError.instance(None, None, exc, Exception, connection_invalidated=lost) from exc

@@ -1,5 +1,6 @@
 """Receipt stores and queues; a worker applies. No acknowledged event is left unapplied."""
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from capacity_service.kit.secrets import SecretCipher
 from capacity_service.kit.time import utcnow
 from capacity_service.models import Appointment, WebhookEvent, Workspace
 from capacity_service.webhooks.dispatch import PROCESS_ENTRYPOINT
+from capacity_service.webhooks.schemas import WebhookAck
 from capacity_service.webhooks.tasks import sweep_task
 from tests.factories import make_workspace
 from tests.support.webhook_jobs import ProcessWebhooks
@@ -67,6 +69,8 @@ async def test_an_accepted_delivery_is_queued_once_and_applied_by_the_job(
     again = await _post(client, workspace, document)
 
     assert (first.json()["status"], again.json()["status"]) == ("received", "received")
+    assert set(first.json()) == set(WebhookAck.model_json_schema(by_alias=True)["properties"])
+    assert WebhookAck.model_validate(first.json()).event_id == uuid.UUID(first.json()["eventId"])
     assert again.json()["duplicate"] is True
     assert await _queued_jobs(session) == 1
     assert await _appointments(session) == 0

@@ -46,41 +46,31 @@ async def verified_calendly_delivery(
     """The delivery, if its signature is the workspace's: 404 for an unknown workspace, 401
     for one without a key or a signature that does not verify."""
     key = await keys.get(receipts, workspace_id)
-    if (
-        key is not None
-        and key.held
-        and not _calendly_signed(signature, raw_body, key.key, tolerance_seconds)
-    ):
-        key = await keys.read(receipts, workspace_id)  # rotated moments ago?
     if key is None:
         raise NotFound(f"workspace {workspace_id} not found")
-    if key.key is None:
-        raise Unauthorized("this workspace has no Calendly webhook signing key to verify with")
     try:
-        verify_calendly(
-            signature,
-            raw_body,
-            key.key,
-            now=time.time(),
-            tolerance_seconds=tolerance_seconds,
-        )
+        _verify(signature, raw_body, key.key, tolerance_seconds)
     except SignatureError as exc:
-        raise Unauthorized(str(exc)) from None
+        fresh = await keys.read(receipts, workspace_id) if key.held else None
+        if fresh is None or fresh.key == key.key:
+            raise Unauthorized(str(exc)) from None
+        try:  # the held key was rotated moments ago; its notification is still on its way
+            _verify(signature, raw_body, fresh.key, tolerance_seconds)
+        except SignatureError as again:
+            raise Unauthorized(str(again)) from None
     return Delivery(raw_body=raw_body, document=_json_object(raw_body), workspace_id=workspace_id)
 
 
-def _calendly_signed(
+class _NoSigningKey(SignatureError):
+    pass
+
+
+def _verify(
     signature: str | None, raw_body: bytes, key: str | None, tolerance_seconds: int
-) -> bool:
+) -> None:
     if key is None:
-        return False
-    try:
-        verify_calendly(
-            signature, raw_body, key, now=time.time(), tolerance_seconds=tolerance_seconds
-        )
-    except SignatureError:
-        return False
-    return True
+        raise _NoSigningKey("this workspace has no Calendly webhook signing key to verify with")
+    verify_calendly(signature, raw_body, key, now=time.time(), tolerance_seconds=tolerance_seconds)
 
 
 def _check_ghl_timestamp(document: dict[str, Any], tolerance_seconds: int) -> None:
