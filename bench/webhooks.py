@@ -1,6 +1,6 @@
 """Webhook ingestion: signed Calendly deliveries through the API against bare asyncpg upserts.
 
-    python -m bench.webhooks [--invitees 400] [--levels 1,4,16,32]
+    python -m bench.webhooks [--invitees 2000] [--levels 1,4,16,32]
 
 Works on the bench database (run `python -m bench.generate` first, or any migrated
 `capacity_bench`). For each concurrency level a fresh workspace gets `--invitees` bookings as
@@ -39,7 +39,14 @@ from tests.webhooks.payloads import calendly_event, calendly_sign, dumps, new_in
 
 from bench.common import DATABASE_URL, ENCRYPTION_KEY, STATE_DIR, api_process, asyncpg_url, say
 from capacity_service.db import create_engine, create_sessionmaker
-from capacity_service.webhooks.dispatch import take_queued_processing
+from capacity_service.kit.enums import Provider
+from capacity_service.webhooks import calendly
+from capacity_service.webhooks.dispatch import (
+    PROCESS_ENTRYPOINT,
+    processing_job,
+    take_queued_processing,
+)
+from capacity_service.webhooks.repository import ReceiptRepository
 from capacity_service.webhooks.tasks import apply_event
 
 SIGNING_KEY = "bench-webhook-signing-key-0123456789"
@@ -246,6 +253,44 @@ async def send_bare(
         await pool.close()
 
 
+async def send_receipt_statements(
+    workspace_id: uuid.UUID, sequence: list[Delivery], concurrency: int
+) -> float:
+    """The receipt's own statements for the same sequence, from a bare asyncpg pool: what the
+    API's acknowledged path costs PostgreSQL, without HTTP, signature or Python around it."""
+    pool = await asyncpg.create_pool(DATABASE_URL, min_size=concurrency, max_size=concurrency)
+    queue = list(reversed(sequence))
+    try:
+
+        async def worker() -> None:
+            async with pool.acquire() as conn:
+                receipts = ReceiptRepository(conn)
+                while queue:
+                    d = queue.pop()
+                    key = calendly.event_key(workspace_id, json.loads(d.body), d.body)
+                    event_id = uuid.uuid4()
+                    if not await receipts.insert_new(
+                        event_id=event_id,
+                        provider=Provider.CALENDLY,
+                        event_key=key,
+                        event_type=d.event,
+                        workspace_id=workspace_id,
+                        raw_body=d.body,
+                        status="received",
+                        error=None,
+                        job=processing_job(event_id),
+                    ):
+                        await receipts.known_and_requeued(
+                            provider=Provider.CALENDLY, event_key=key, entrypoint=PROCESS_ENTRYPOINT
+                        )
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started
+    finally:
+        await pool.close()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of the API process: what a delivery costs it, whatever else the
     machine is doing (the events/s figures move with the machine's load)."""
@@ -295,6 +340,9 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
                 # Invitee URIs are unique across the table: the baseline gets its own.
                 bare_sequence = [replace(d, invitee=d.invitee + "-bare") for d in sequence]
                 bare_seconds = await send_bare(ws_bare, lead_bare, bare_sequence, level)
+                ws_floor, _ = await new_workspace(conn, f"Bench receipt statements c{level}")
+                created.append(ws_floor)
+                floor_seconds = await send_receipt_statements(ws_floor, sequence, level)
                 api_check = await check(conn, ws_api, uris, canceled)
                 bare_check = await check(
                     conn, ws_bare, {u + "-bare" for u in uris}, {u + "-bare" for u in canceled}
@@ -309,6 +357,7 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
                         "api_events_per_s": len(sequence) / api_seconds,
                         "api_cpu_ms_per_delivery": 1000 * api_cpu / len(sequence),
                         "bare_events_per_s": len(sequence) / bare_seconds,
+                        "receipt_statements_per_s": len(sequence) / floor_seconds,
                         "applied": applied,
                         "statuses": statuses,
                         "api_check": api_check,
@@ -318,6 +367,12 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
                 say(json.dumps(results[-1]))
     finally:
         for workspace_id in created:
+            await conn.execute(
+                "DELETE FROM pgqueuer WHERE dedupe_key IN (SELECT $2 || ':' || id "
+                "FROM webhook_event WHERE workspace_id = $1)",
+                workspace_id,
+                PROCESS_ENTRYPOINT,
+            )
             await conn.execute("DELETE FROM webhook_event WHERE workspace_id = $1", workspace_id)
             await conn.execute("DELETE FROM workspace WHERE id = $1", workspace_id)
         await conn.close()
@@ -326,10 +381,11 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
         f"webhook ingestion, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {invitees} invitees per "
         "level, 30% redelivered, 20% canceled with the cancel first",
         "",
-        "| in flight | deliveries | API events/s | bare upserts/s | ratio | API CPU ms/delivery "
+        "| in flight | deliveries | API events/s | bare upserts/s | ratio "
+        "| receipt statements alone / bare | API CPU ms/delivery "
         "| applied events/s | answers | appointments (expected) | stored events (expected) "
         "| lost / wrong |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         c = r["api_check"]
@@ -337,6 +393,7 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
             f"| {r['concurrency']} | {r['deliveries']} | {r['api_events_per_s']:.0f} "
             f"| {r['bare_events_per_s']:.0f} "
             f"| {r['api_events_per_s'] / r['bare_events_per_s']:.2f} "
+            f"| {r['receipt_statements_per_s'] / r['bare_events_per_s']:.2f} "
             f"| {r['api_cpu_ms_per_delivery']:.1f} | {r['applied']['applied_per_s']:.0f} "
             f"| {r['statuses']} "
             f"| {c['appointments']} ({r['invitees']}) "
@@ -350,7 +407,7 @@ async def bench(invitees: int, levels: list[int], seed: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__)
-    parser.add_argument("--invitees", type=int, default=400)
+    parser.add_argument("--invitees", type=int, default=2000)
     parser.add_argument("--levels", default="1,4,16,32")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
