@@ -174,3 +174,15 @@ async def test_a_job_for_an_event_already_applied_by_a_replay_does_nothing(
     assert event is not None
     assert event.attempts == 1  # the job found it applied and left it alone
     assert await _appointments(session) == 1
+
+
+async def test_text_the_database_refuses_is_422_not_500(
+    client: httpx.AsyncClient, session: AsyncSession, cipher: SecretCipher
+) -> None:
+    workspace = await _workspace(session, cipher)
+    document = {"event": "routing_form\u0000submission.created", "payload": {}}
+
+    response = await _post(client, workspace, document)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "validation_error"
