@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from capacity_service.availability.repository import AvailabilityCacheRepository
@@ -35,9 +35,9 @@ from tests.conftest import ADMIN_TOKEN, ENCRYPTION_KEY, asgi_client
 from tests.database import drop_database
 from tests.factories import make_appointment, make_lead, make_workspace
 from tests.hardening.conftest import new_migrated_database
+from tests.support.notifications import DEADLINE_SECONDS, Heard, eventually, heard_everything
 
 TTL_SECONDS = 300
-DEADLINE_SECONDS = 10
 CALENDAR = "cal_default"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -65,20 +65,7 @@ def cache_settings(database_url: str, seconds: int) -> Settings:
     )
 
 
-class _Heard:
-    """A subscriber that only records which workspaces it was told of."""
-
-    def __init__(self) -> None:
-        self.workspaces: set[uuid.UUID] = set()
-
-    def workspace_changed(self, workspace_id: uuid.UUID) -> None:
-        self.workspaces.add(workspace_id)
-
-    def reset(self, *, live: bool) -> None:
-        pass
-
-
-_HEARD: dict[str, _Heard] = {}
+_HEARD: dict[str, Heard] = {}
 
 
 @pytest.fixture
@@ -86,24 +73,17 @@ async def app(database_url: str, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
     application = create_app(cache_settings(database_url, TTL_SECONDS), engine=engine)
     async with application.router.lifespan_context(application):
         await eventually(lambda: application.state.workspace_changes.live)
-        heard = _HEARD["app"] = _Heard()
+        heard = _HEARD["app"] = Heard()
         application.state.workspace_changes.subscribe(heard)
         yield application
     _HEARD.pop("app", None)
 
 
 async def notifications_delivered(engine: AsyncEngine) -> None:
-    """Wait until the app under test heard every change committed so far: PostgreSQL delivers
-    notifications in commit order, so once a marker sent now arrives, all earlier ones have."""
+    """Wait until the app under test heard every change committed so far (the seed's)."""
     heard = _HEARD.get("app")
-    if heard is None:
-        return
-    marker = uuid.uuid4()
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("SELECT pg_notify('workspace_changed', :marker)"), {"marker": str(marker)}
-        )
-    await eventually(lambda: marker in heard.workspaces)
+    if heard is not None:
+        await heard_everything(engine, heard)
 
 
 @pytest.fixture
@@ -140,14 +120,6 @@ def database_use(engine: AsyncEngine) -> Iterator[DatabaseUse]:
     yield use
     event.remove(pool, "checkout", checked_out)
     event.remove(engine.sync_engine, "before_cursor_execute", executed)
-
-
-async def eventually(predicate: Callable[[], bool]) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE_SECONDS
-    while not predicate():
-        assert loop.time() < deadline, "not reached in time"
-        await asyncio.sleep(0.02)
 
 
 async def answer_eventually(

@@ -3,15 +3,13 @@
 Notifications are sent only on commit, so these tests commit, in a database of their own.
 """
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from capacity_service.changes.listener import CHANNEL, ROW_CHANNEL
@@ -24,9 +22,9 @@ from tests.conftest import ADMIN_TOKEN, ENCRYPTION_KEY, asgi_client
 from tests.database import drop_database
 from tests.factories import make_workspace
 from tests.hardening.conftest import new_migrated_database
+from tests.support.notifications import Heard, eventually, heard_everything
 from tests.webhooks.payloads import calendly_event, calendly_sign, dumps, new_invitee_uri
 
-DEADLINE_SECONDS = 10
 OLD_KEY, NEW_KEY = "calendly-key-before-rotation", "calendly-key-after-rotation"
 
 
@@ -44,25 +42,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-class _Heard:
-    def __init__(self) -> None:
-        self.workspaces: set[uuid.UUID] = set()
-
-    def workspace_changed(self, workspace_id: uuid.UUID) -> None:
-        self.workspaces.add(workspace_id)
-
-    def reset(self, *, live: bool) -> None:
-        pass
-
-
-async def eventually(predicate: Callable[[], bool]) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE_SECONDS
-    while not predicate():
-        assert loop.time() < deadline, "not reached in time"
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 async def app(database_url: str, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
     settings = Settings(
@@ -75,22 +54,14 @@ async def app(database_url: str, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
     async with application.router.lifespan_context(application):
         listener = application.state.workspace_changes
         await eventually(lambda: listener.live)
-        application.state.heard = {CHANNEL: _Heard(), ROW_CHANNEL: _Heard()}
+        application.state.heard = {CHANNEL: Heard(), ROW_CHANNEL: Heard()}
         for channel, heard in application.state.heard.items():
             listener.subscribe(heard, channel=channel)
         yield application
 
 
 async def delivered(app: FastAPI, engine: AsyncEngine, channel: str) -> None:
-    """Wait until the app heard every change committed so far on `channel`: notifications
-    arrive in commit order, so a marker sent now arrives after them."""
-    marker = uuid.uuid4()
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("SELECT pg_notify(:channel, :marker)"),
-            {"channel": channel, "marker": str(marker)},
-        )
-    await eventually(lambda: marker in app.state.heard[channel].workspaces)
+    await heard_everything(engine, app.state.heard[channel], channel)
 
 
 async def _workspace(engine: AsyncEngine) -> Workspace:
