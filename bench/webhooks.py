@@ -44,6 +44,7 @@ from capacity_service.webhooks import calendly
 from capacity_service.webhooks.dispatch import (
     PROCESS_ENTRYPOINT,
     processing_job,
+    queue_processing,
     take_queued_processing,
 )
 from capacity_service.webhooks.repository import ReceiptRepository
@@ -280,9 +281,9 @@ async def send_receipt_statements(
                         error=None,
                         job=processing_job(event_id),
                     ):
-                        await receipts.known_and_requeued(
-                            provider=Provider.CALENDLY, event_key=key, entrypoint=PROCESS_ENTRYPOINT
-                        )
+                        known = await receipts.known(provider=Provider.CALENDLY, event_key=key)
+                        if known is not None and known.status == "received":
+                            await queue_processing(conn, known.id)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))

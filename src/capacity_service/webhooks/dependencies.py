@@ -61,15 +61,11 @@ async def verified_calendly_delivery(
     return Delivery(raw_body=raw_body, document=_json_object(raw_body), workspace_id=workspace_id)
 
 
-class _NoSigningKey(SignatureError):
-    pass
-
-
 def _verify(
     signature: str | None, raw_body: bytes, key: str | None, tolerance_seconds: int
 ) -> None:
     if key is None:
-        raise _NoSigningKey("this workspace has no Calendly webhook signing key to verify with")
+        raise SignatureError("this workspace has no Calendly webhook signing key to verify with")
     verify_calendly(signature, raw_body, key, now=time.time(), tolerance_seconds=tolerance_seconds)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capacity_service.jobs.queue import (
+    Target,
     driver_connection,
     encode_payload,
     enqueue_many,
@@ -27,11 +28,12 @@ def processing_job(event_id: uuid.UUID) -> QueuedJob:
     )
 
 
-async def queue_processing(session: AsyncSession, event_id: uuid.UUID) -> None:
-    """Queue the event's processing in the caller's transaction; at most one job per event is
-    queued or running, so redeliveries and the sweep never stack jobs."""
+async def queue_processing(target: Target, event_id: uuid.UUID) -> None:
+    """Queue the event's processing in the caller's transaction (or on its own, on a bare
+    connection); at most one job per event is queued or running, so redeliveries and the sweep
+    never stack jobs."""
     await enqueue_unless_active(
-        session, PROCESS_ENTRYPOINT, {"eventId": str(event_id)}, dedupe_key=_dedupe_key(event_id)
+        target, PROCESS_ENTRYPOINT, {"eventId": str(event_id)}, dedupe_key=_dedupe_key(event_id)
     )
 
 

@@ -77,25 +77,7 @@ WITH event AS (
 )
 SELECT id FROM event
 """
-# A redelivery: the stored event, and its job queued again if it is still waiting and no job
-# of it is queued or running (one was lost), in one round trip.
-_KNOWN_AND_REQUEUED = """
-WITH event AS (
-    SELECT id, status, error FROM webhook_event WHERE provider = $1 AND event_key = $2
-), job AS (
-    INSERT INTO pgqueuer (priority, entrypoint, payload, execute_after, dedupe_key, status)
-    SELECT 0, $3, convert_to(json_build_object('eventId', id)::text, 'UTF8'), now(),
-           $3 || ':' || id, 'queued'
-    FROM event WHERE status = 'received'
-    ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'picked') AND dedupe_key IS NOT NULL
-    DO NOTHING
-    RETURNING id, entrypoint, priority
-), logged AS (
-    INSERT INTO pgqueuer_log (job_id, status, entrypoint, priority)
-    SELECT id, 'queued', entrypoint, priority FROM job
-)
-SELECT id, status, error FROM event
-"""
+_KNOWN = "SELECT id, status, error FROM webhook_event WHERE provider = $1 AND event_key = $2"
 _CALENDLY_SIGNING_KEY = "SELECT calendly_webhook_signing_key_encrypted FROM workspace WHERE id = $1"
 _WORKSPACE_OF_LOCATION = "SELECT id FROM workspace WHERE ghl_location_id = $1"
 
@@ -156,14 +138,9 @@ class ReceiptRepository:
         )
         return stored is not None
 
-    async def known_and_requeued(
-        self, *, provider: Provider, event_key: str, entrypoint: str
-    ) -> KnownEvent | None:
-        """A stored delivery; if still waiting for processing, its job queued again unless
-        one is queued or running (a lost job is replaced, a live one left alone)."""
-        row = await self.connection.fetchrow(
-            _KNOWN_AND_REQUEUED, provider.value, event_key, entrypoint
-        )
+    async def known(self, *, provider: Provider, event_key: str) -> KnownEvent | None:
+        """A stored delivery, as it was last committed."""
+        row = await self.connection.fetchrow(_KNOWN, provider.value, event_key)
         return None if row is None else KnownEvent(row["id"], row["status"], row["error"])
 
     async def calendly_signing_key(self, workspace_id: uuid.UUID) -> tuple[bool, bytes | None]:

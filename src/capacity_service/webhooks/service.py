@@ -29,7 +29,7 @@ from capacity_service.kit.enums import Provider
 from capacity_service.models import WebhookEvent
 from capacity_service.providers.http import describe_validation_error
 from capacity_service.providers.types import ProviderAppointment
-from capacity_service.webhooks.dispatch import PROCESS_ENTRYPOINT, processing_job, queue_processing
+from capacity_service.webhooks.dispatch import processing_job, queue_processing
 from capacity_service.webhooks.repository import ReceiptRepository, WebhookEventRepository
 
 logger = logging.getLogger("capacity_service.webhooks")
@@ -152,9 +152,10 @@ async def receive(
     raw_body: bytes,
 ) -> Receipt:
     """Store the delivery with its verdict and queue it when accepted; a redelivery gets the
-    stored event (see the module's rules). A new delivery, and a redelivery of one that is
-    waiting or done, is one atomic statement; only a redelivery of a failed or refused event
-    takes a transaction, to decide again under the event's row lock."""
+    stored event (see the module's rules). A new delivery is one atomic statement, and a
+    redelivery of one that is waiting or done one read (and, if waiting, the job queued unless
+    one is live); only a redelivery of a failed or refused event takes a transaction, to decide
+    again under the event's row lock."""
     event_id = uuid.uuid4()
     inserted = await receipts.insert_new(
         event_id=event_id,
@@ -176,11 +177,11 @@ async def receive(
             invalid=verdict.invalid,
             unknown_workspace=verdict.unknown_workspace,
         )
-    known = await receipts.known_and_requeued(
-        provider=provider, event_key=event_key, entrypoint=PROCESS_ENTRYPOINT
-    )
+    known = await receipts.known(provider=provider, event_key=event_key)
     if known is None:
         raise LookupError(f"webhook event {provider.value}/{event_key} vanished")
+    if known.status == RECEIVED:
+        await queue_processing(receipts.connection, known.id)  # a no-op unless its job was lost
     if not _needs_processing(known.status, known.error) or known.status == RECEIVED:
         return Receipt(known.id, known.status, known.error, duplicate=True)
     async with sessionmaker() as session, session.begin():
