@@ -78,6 +78,20 @@ async def test_budget_is_learned_and_used_concurrently() -> None:
     await asyncio.wait_for(waiter, 1)
 
 
+async def test_a_caller_out_of_time_while_the_first_call_is_unanswered_goes_ahead() -> None:
+    """Waiting for the first answer is not waiting for budget: none is known to be spent."""
+    limiter = RateLimiterRegistry({Provider.CALENDLY: RateLimitPolicy(10, 10.0)}).get(
+        Provider.CALENDLY, "user1"
+    )
+    probe = limiter.slot()
+    await probe.__aenter__()  # the first call is in flight, unanswered
+
+    await limiter.acquire(max_wait=0.05)  # would raise ProviderRateLimitedError before
+
+    assert limiter.available() == 8
+    await probe.__aexit__(None, None, None)
+
+
 async def test_a_unit_is_held_one_window_after_its_response_not_its_send() -> None:
     """A slow answer may have been counted by the provider late in its flight."""
     clock = FakeClock()

@@ -196,6 +196,12 @@ class AccountRateLimiter:
                 async with lock:
                     await self._wait_for_unit()
         except TimeoutError:
+            if not self._calibrated and self._next_free_in() <= 0:
+                # Only the account's first answer was awaited, not budget: the budget is
+                # unknown, not spent. Go ahead, as after PROBE_WAIT_SECONDS, rather than report
+                # a rate limit the provider never stated (and hide the probe's own error).
+                self._take(self._clock())
+                return
             raise ProviderRateLimitedError(
                 self.provider,
                 "rate limit budget not available within the allowed wait",
